@@ -1,0 +1,75 @@
+# Audit stage: per-model layer tables and totals (three counters), and the separable-conv sweep.
+# Each audit depends on its own spec only: editing one variant re-audits that variant alone.
+
+
+rule audit_model:
+    output:
+        layers_csv="results/audit/{model}/layers.csv",
+        layers=report(
+            "results/audit/{model}/layers.html",
+            caption="../report/audit_layers.rst",
+            category="Audit",
+            subcategory="Per-layer tables",
+            labels={"model": "{model}", "item": "layers"},
+        ),
+        totals="results/audit/{model}/totals.json",
+    params:
+        spec=lambda wildcards: audit_specs(config)[wildcards.model],
+        code=CODE["audit"],
+    log:
+        "logs/audit/{model}.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/audit_model.py"
+
+
+rule audit_summary:
+    input:
+        expand("results/audit/{model}/totals.json", model=AUDIT_MODELS),
+    output:
+        csv="results/audit/summary.csv",
+        html=report(
+            "results/audit/summary.html",
+            caption="../report/audit_summary.rst",
+            category="Audit",
+            subcategory="Totals",
+            labels={"model": "all", "item": "totals"},
+        ),
+    params:
+        models=AUDIT_MODELS,
+    log:
+        "logs/audit/summary.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/audit_summary.py"
+
+
+rule separable_sweep:
+    output:
+        csv="results/audit/separable/sweep.csv",
+        html=report(
+            "results/audit/separable/sweep.html",
+            caption="../report/separable_sweep.rst",
+            category="Audit",
+            subcategory="Regular vs separable convolution",
+            labels={"model": "conv pairs", "item": "sweep table"},
+        ),
+        figure=report(
+            "results/audit/separable/sweep.png",
+            caption="../report/separable_sweep.rst",
+            category="Audit",
+            subcategory="Regular vs separable convolution",
+            labels={"model": "conv pairs", "item": "sweep figure"},
+        ),
+    params:
+        sweep=config["audit"]["separable_sweep"],
+        code=CODE["audit"],
+    threads: 1
+    log:
+        "logs/audit/separable_sweep.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/separable_sweep.py"

@@ -1,0 +1,151 @@
+# Helpers: config validation, wildcard constraints, paths, target lists and input functions.
+
+import hashlib
+import os
+import re
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+# The library lives in src/: put it on the path of this process and of every job (conda
+# environments and cluster jobs included), so the workflow runs from a plain checkout.
+LIBRARY = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, LIBRARY)
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")])))
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from cnnstudy.config import RESOURCE_KEYS, audit_specs, check_config, comparison_pairs, variant_training
+from cnnstudy.errors import ConfigError
+
+
+def validate_config(config):
+    """Schema (with defaults) first, then cross-references; one line that names the key."""
+    try:
+        validate(config, "../config/schema.yaml")
+    except WorkflowError as error:
+        cause = next((arg for arg in error.args if hasattr(arg, "absolute_path")), None)
+        if cause is None:
+            raise
+        key = ".".join(str(part) for part in cause.absolute_path) or "(top level)"
+        raise WorkflowError(f"config key {key}: {cause.message}") from None
+    try:
+        check_config(config)
+    except ConfigError as error:
+        raise WorkflowError(f"config key {error}") from None
+
+
+validate_config(config)
+
+DATASETS = config["run"]["datasets"]
+SEEDS = config["run"]["seeds"]
+VARIANTS = list(config["variants"])
+DISTORTIONS = list(config["distortions"])
+AUDIT_MODELS = list(audit_specs(config))
+
+
+def alternatives(names):
+    """A regex that matches exactly one of the names (longest first)."""
+    names = sorted(names, key=len, reverse=True)
+    return "|".join(re.escape(name) for name in names) if names else "(?!)"
+
+
+def code_hash(*modules):
+    """Hash of the library modules behind a step. Snakemake's code trigger sees only the
+    script file; with this hash in params, editing these modules reruns the step."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(find_spec(f"cnnstudy.{module}").origin).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+CODE = {
+    "data": code_hash("datasets", "idx"),
+    "distort": code_hash("distort"),
+    "audit": code_hash("audit", "models"),
+    "train": code_hash("train", "models", "runtime"),
+    "evaluate": code_hash("metrics", "models", "runtime"),
+}
+
+
+RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"
+COMPARE_FILE = "results/{dataset}/compare/{name}"
+
+
+def run_file(name, dataset="{dataset}", variant="{variant}", seed="{seed}"):
+    """Path of a file of one (dataset, variant, seed) run; wildcards stay as patterns."""
+    return RUN_FILE.format(dataset=dataset, variant=variant, seed=seed, name=name)
+
+
+def compare_file(name, dataset="{dataset}"):
+    return COMPARE_FILE.format(dataset=dataset, name=name)
+
+
+def data_targets():
+    targets = []
+    for dataset in DATASETS:
+        targets += expand("results/{dataset}/data/{name}", dataset=dataset,
+                          name=["train.npz", "test.npz", "summary.html"])
+        targets += expand("results/{dataset}/data/distorted/{distortion}{suffix}", dataset=dataset,
+                          distortion=DISTORTIONS, suffix=[".npz", "_preview.png"])
+    return targets
+
+
+def audit_targets():
+    return (
+        expand("results/audit/{model}/layers.html", model=AUDIT_MODELS)
+        + ["results/audit/summary.html", "results/audit/separable/sweep.html", "results/audit/separable/sweep.png"]
+    )
+
+
+def run_targets():
+    return expand(RUN_FILE, dataset=DATASETS, variant=VARIANTS, seed=SEEDS, name="metrics.json")
+
+
+COMPARE_FILES = [
+    "summary.html", "runs.html", "significance.html", "claims.html", "headline.html",
+    "accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png", "misclassified.png",
+]
+
+
+def compare_targets():
+    return expand(COMPARE_FILE, dataset=DATASETS, name=COMPARE_FILES)
+
+
+def per_run(name):
+    """Input function: one file of every (variant, seed) run of the wildcard's dataset."""
+
+    def files(wildcards):
+        return expand(RUN_FILE, dataset=wildcards.dataset, variant=VARIANTS, seed=SEEDS, name=name)
+
+    return files
+
+
+def train_inputs(wildcards):
+    inputs = {"train": f"results/{wildcards.dataset}/data/train.npz",
+              "test": f"results/{wildcards.dataset}/data/test.npz"}
+    data = config["variants"][wildcards.variant]["train_data"]
+    if data != "clean":
+        inputs["distorted"] = f"results/{wildcards.dataset}/data/distorted/{data}.npz"
+    return inputs
+
+
+def training_params(wildcards):
+    """The training settings that change a run's output (resources excluded)."""
+    settings = variant_training(config, wildcards.variant)
+    return {key: value for key, value in settings.items() if key not in RESOURCE_KEYS}
+
+
+def training_resource(key):
+    return lambda wildcards: variant_training(config, wildcards.variant)[key]
+
+
+def uses_gpu(wildcards):
+    return int(variant_training(config, wildcards.variant)["device"].startswith("cuda"))
+
+
+def report_variants():
+    """What the comparison shows of each variant besides its runs."""
+    return {name: {"seed_accuracy": v["seed_accuracy"], "description": v["description"]}
+            for name, v in config["variants"].items()}

@@ -1,0 +1,157 @@
+# Comparison: aggregates over seeds, paired significance tests, the seed's claims, figures.
+
+
+rule summarise:
+    input:
+        metrics=per_run("metrics.json"),
+        histories=per_run("history.csv"),
+        audits=expand("results/audit/{variant}/totals.json", variant=VARIANTS),
+    output:
+        runs_csv=compare_file("runs.csv"),
+        runs=report(
+            compare_file("runs.html"),
+            caption="../report/runs.rst",
+            category="Evaluation",
+            labels={"dataset": "{dataset}", "item": "every run"},
+        ),
+        summary_csv=compare_file("summary.csv"),
+        summary=report(
+            compare_file("summary.html"),
+            caption="../report/summary.rst",
+            category="Comparison",
+            labels={"dataset": "{dataset}", "item": "1 summary table"},
+        ),
+        histories=compare_file("histories.csv"),
+    params:
+        variants=report_variants(),
+        seeds=SEEDS,
+    log:
+        "logs/{dataset}/compare/summarise.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/summarise.py"
+
+
+rule significance:
+    input:
+        predictions=per_run("predictions.csv"),
+        summary=compare_file("summary.csv"),
+    output:
+        csv=compare_file("significance.csv"),
+        html=report(
+            compare_file("significance.html"),
+            caption="../report/significance.rst",
+            category="Comparison",
+            labels={"dataset": "{dataset}", "item": "3 significance"},
+        ),
+        claims_csv=compare_file("claims.csv"),
+        claims=report(
+            compare_file("claims.html"),
+            caption="../report/claims.rst",
+            category="Comparison",
+            labels={"dataset": "{dataset}", "item": "2 the seed's claims"},
+        ),
+        headline=report(
+            compare_file("headline.html"),
+            caption="../report/headline.rst",
+            category="Comparison",
+            labels={"dataset": "{dataset}", "item": "0 headline"},
+        ),
+    params:
+        pairs=comparison_pairs(config),
+        claims=config["claims"],
+        stats=config["stats"],
+        variants=VARIANTS,
+        seeds=SEEDS,
+    log:
+        "logs/{dataset}/compare/significance.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/significance.py"
+
+
+rule figure_accuracy:
+    input:
+        compare_file("summary.csv"),
+    output:
+        report(
+            compare_file("accuracy.png"),
+            caption="../report/figure_accuracy.rst",
+            category="Comparison",
+            labels={"dataset": "{dataset}", "item": "4 accuracy per variant"},
+        ),
+    log:
+        "logs/{dataset}/compare/figure_accuracy.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/figure_accuracy.py"
+
+
+rule figure_cost:
+    input:
+        compare_file("summary.csv"),
+    output:
+        report(
+            compare_file("accuracy_vs_cost.png"),
+            caption="../report/figure_cost.rst",
+            category="Comparison",
+            labels={"dataset": "{dataset}", "item": "5 accuracy vs cost"},
+        ),
+    log:
+        "logs/{dataset}/compare/figure_cost.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/figure_cost.py"
+
+
+rule figure_learning_curves:
+    input:
+        compare_file("histories.csv"),
+    output:
+        report(
+            compare_file("learning_curves.png"),
+            caption="../report/figure_learning_curves.rst",
+            category="Training",
+            labels={"dataset": "{dataset}", "item": "learning curves"},
+        ),
+    log:
+        "logs/{dataset}/compare/figure_learning_curves.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/figure_learning_curves.py"
+
+
+rule figure_errors:
+    input:
+        summary=compare_file("summary.csv"),
+        metrics=per_run("metrics.json"),
+        predictions=per_run("predictions.csv"),
+        test="results/{dataset}/data/test.npz",
+    output:
+        confusion=report(
+            compare_file("confusion_best.png"),
+            caption="../report/figure_confusion.rst",
+            category="Evaluation",
+            labels={"dataset": "{dataset}", "item": "confusion matrix of the best variant"},
+        ),
+        misclassified=report(
+            compare_file("misclassified.png"),
+            caption="../report/figure_misclassified.rst",
+            category="Evaluation",
+            labels={"dataset": "{dataset}", "item": "misclassified digits"},
+        ),
+    params:
+        variants=VARIANTS,
+        seeds=SEEDS,
+        shown=32,
+    log:
+        "logs/{dataset}/compare/figure_errors.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/figure_errors.py"

@@ -1,0 +1,49 @@
+# Data stage: prepared splits with provenance, and elastically distorted training copies.
+
+
+rule prepare_data:
+    output:
+        train="results/{dataset}/data/train.npz",
+        test="results/{dataset}/data/test.npz",
+        summary_csv="results/{dataset}/data/summary.csv",
+        summary=report(
+            "results/{dataset}/data/summary.html",
+            caption="../report/data_summary.rst",
+            category="Data",
+            labels={"dataset": "{dataset}", "item": "splits and class counts"},
+        ),
+    params:
+        spec=lambda wildcards: config["datasets"][wildcards.dataset],
+        code=CODE["data"],
+    log:
+        "logs/{dataset}/prepare_data.log",
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/prepare_data.py"
+
+
+rule distort:
+    input:
+        "results/{dataset}/data/train.npz",
+    output:
+        copies="results/{dataset}/data/distorted/{distortion}.npz",
+        preview=report(
+            "results/{dataset}/data/distorted/{distortion}_preview.png",
+            caption="../report/distortion_preview.rst",
+            category="Data",
+            labels={"dataset": "{dataset}", "item": "distortion {distortion}"},
+        ),
+    params:
+        spec=lambda wildcards: config["distortions"][wildcards.distortion],
+        code=CODE["distort"],
+    log:
+        "logs/{dataset}/distort_{distortion}.log",
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/distort.py"

@@ -1,0 +1,26 @@
+# Evaluation: test metrics, per-sample predictions (for the paired tests) and inference speed.
+
+
+rule evaluate:
+    input:
+        checkpoint=run_file("model.pt"),
+        test="results/{dataset}/data/test.npz",
+    output:
+        metrics=run_file("metrics.json"),
+        predictions=run_file("predictions.csv"),
+    params:
+        model=lambda wildcards: config["variants"][wildcards.variant]["model"],
+        evaluation=config["evaluation"],
+        device=lambda wildcards: variant_training(config, wildcards.variant)["device"],
+        precision=lambda wildcards: variant_training(config, wildcards.variant)["precision"],
+        code=CODE["evaluate"],
+    threads: config["evaluation"]["threads"]
+    resources:
+        mem_mb=2000,
+        gpu=uses_gpu,
+    log:
+        run_file("evaluate.log"),
+    conda:
+        "../envs/cnnstudy.yaml"
+    script:
+        "../scripts/evaluate.py"

@@ -1,0 +1,28 @@
+"""Audit one model: per-layer table (three MAC counts) and totals."""
+
+import pandas as pd
+
+from cnnstudy.audit import audit
+from cnnstudy.files import write_json
+from cnnstudy.jobs import job
+from cnnstudy.models import build_model, input_shape
+from cnnstudy.tables import write_table
+
+with job(snakemake.log[0], snakemake.threads) as log:
+    name, spec = snakemake.wildcards.model, dict(snakemake.params.spec)
+    shape = input_shape(spec)
+    log(f"auditing {name}: {spec}, input {shape}")
+    rows, totals = audit(build_model(spec), shape)
+    table = pd.DataFrame(rows + [{
+        "layer": "total", "type": "", "output_shape": None, "params": totals["params"], "macs": totals["macs"],
+        "thop_macs": totals["thop_macs"], "flopcounter_flops": totals["flopcounter_flops"],
+        "difference": f"thop: {totals['thop_vs_hand']}; FlopCounterMode/2: {totals['flopcounter_vs_hand']}",
+    }])
+    note = (f"Memory for one {'x'.join(map(str, shape))} input (torchsummary's estimate, float32): "
+            f"input {totals['input_mb']:.2f} MB, forward/backward pass {totals['forward_backward_mb']:.2f} MB, "
+            f"params {totals['params_mb']:.2f} MB, total {totals['total_mb']:.2f} MB.")
+    write_table(table, snakemake.output.layers_csv, snakemake.output.layers,
+                title=f"Layers of {name} ({spec['family']})", note=note)
+    write_json(snakemake.output.totals, {"model": name, "spec": spec, **totals})
+    log(f"params {totals['params']:,}, MACs {totals['macs']:,}, thop {totals['thop_macs']:,.0f}, "
+        f"FlopCounterMode {totals['flopcounter_flops']:,} FLOPs")

@@ -1,0 +1,18 @@
+"""One table of the totals of every audited model."""
+
+import pandas as pd
+
+from cnnstudy.files import read_json
+from cnnstudy.jobs import job
+from cnnstudy.tables import write_table
+
+COLUMNS = ["model", "params", "macs", "thop_macs", "flopcounter_flops", "input_mb", "forward_backward_mb",
+           "params_mb", "total_mb", "thop_vs_hand", "flopcounter_vs_hand"]
+
+with job(snakemake.log[0]) as log:
+    table = pd.DataFrame([read_json(path) for path in snakemake.input])[COLUMNS]
+    write_table(table, snakemake.output.csv, snakemake.output.html,
+                title="Parameters and MACs per image of every audited model",
+                note="macs: the project's hand-formula counter; thop_macs: thop.profile; "
+                     "flopcounter_flops: torch FlopCounterMode (2 FLOPs per MAC). Memory in MB as torchsummary.")
+    log(f"{len(table)} models")

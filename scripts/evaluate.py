@@ -1,0 +1,35 @@
+"""Evaluate one checkpoint on the test split: metrics, predictions and inference speed."""
+
+import pandas as pd
+import torch
+
+from cnnstudy.checkpoint import load_checkpoint
+from cnnstudy.datasets import load_split
+from cnnstudy.files import atomic_path, write_json
+from cnnstudy.jobs import job
+from cnnstudy.metrics import evaluate, inference_speed
+from cnnstudy.runtime import pick_device, pick_precision
+
+with job(snakemake.log[0], snakemake.threads) as log:
+    wildcards, settings = snakemake.wildcards, snakemake.params.evaluation
+    model, meta = load_checkpoint(snakemake.input.checkpoint, wildcards.variant, dict(snakemake.params.model))
+    device = pick_device(snakemake.params.device)
+    precision = pick_precision(snakemake.params.precision, device)
+    model.to(device).to(memory_format=torch.channels_last)
+    images, labels, _ = load_split(snakemake.input.test)
+    log(f"evaluating {wildcards.variant} seed {wildcards.seed} on {len(labels)} test images, "
+        f"device {device}, precision {precision}")
+    metrics, predicted, confidence = evaluate(model, images, labels, settings["batch_size"], device, precision)
+    metrics["speed"] = inference_speed(model, torch.from_numpy(images), settings["speed_batch"], device,
+                                       precision, repeats=settings["latency_repeats"])
+    metrics.update({
+        "dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(wildcards.seed),
+        "device": str(device), "precision": precision, "threads": torch.get_num_threads(), "torch": str(torch.__version__),
+        "training": {key: meta[key] for key in ("epochs", "device", "precision", "wall_seconds", "fingerprint")},
+    })
+    with atomic_path(snakemake.output.predictions) as tmp:
+        pd.DataFrame({"index": range(len(labels)), "label": labels, "predicted": predicted,
+                      "confidence": confidence.round(5)}).to_csv(tmp, index=False)
+    write_json(snakemake.output.metrics, metrics)
+    log(f"accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['f1_macro']:.4f}, loss {metrics['loss']:.4f}, "
+        f"latency {metrics['speed']['latency_ms']:.2f} ms")

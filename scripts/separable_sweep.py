@@ -1,0 +1,18 @@
+"""Regular vs depth-wise separable convolution: analytic, counted and measured costs."""
+
+import pandas as pd
+
+from cnnstudy import plots
+from cnnstudy.audit import separable_sweep
+from cnnstudy.jobs import job
+from cnnstudy.tables import write_table
+
+with job(snakemake.log[0], snakemake.threads) as log:
+    sweep = dict(snakemake.params.sweep)
+    log(f"timing {len(sweep['points'])} conv pairs, batch {sweep['batch']}, median of {sweep['repeats']}")
+    table = pd.DataFrame(separable_sweep(sweep["points"], sweep["batch"], sweep["repeats"], sweep["warmup"]))
+    write_table(table, snakemake.output.csv, snakemake.output.html,
+                title="Regular vs depth-wise separable convolution",
+                note=f"MACs per image; latency: median CPU forward time of a batch of {sweep['batch']} "
+                     f"on {snakemake.threads} thread(s), after {sweep['warmup']} warm-up runs.")
+    plots.separable_sweep(table, snakemake.output.figure)

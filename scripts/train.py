@@ -1,0 +1,25 @@
+"""Train one variant for one seed; write the checkpoint and the per-epoch history."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from cnnstudy.checkpoint import save_checkpoint
+from cnnstudy.files import atomic_path
+from cnnstudy.jobs import job
+from cnnstudy.train import run_training
+
+with job(snakemake.log[0], snakemake.threads) as log:
+    wildcards, params = snakemake.wildcards, snakemake.params
+    model, history, meta = run_training(
+        dict(params.model), dict(params.training), int(wildcards.seed),
+        Path(snakemake.input.train), Path(snakemake.input.test),
+        Path(snakemake.input.distorted) if "distorted" in snakemake.input.keys() else None,
+        Path(params.resume), params.code, log, progress_stream=log.stream,
+    )
+    with atomic_path(snakemake.output.history) as tmp:
+        pd.DataFrame(history).to_csv(tmp, index=False)
+    save_checkpoint(snakemake.output.checkpoint, model,
+                    {**meta, "variant": wildcards.variant, "dataset": wildcards.dataset})
+    Path(params.resume).unlink(missing_ok=True)
+    log(f"done in {meta['wall_seconds']:.1f}s: held-out accuracy {history[-1]['heldout_accuracy']:.4f}")

@@ -1,0 +1,77 @@
+"""Checks of the config that a JSON schema cannot express, and its per-rule slices.
+
+The schema (config/schema.yaml) checks keys, types and ranges; here the cross-references:
+model options, training data that names a distortion, comparisons that name variants.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnstudy.errors import ConfigError
+from cnnstudy.models import MNIST_SHAPE, check_spec, input_shape
+
+# training keys that size a job's resources but do not change its results
+RESOURCE_KEYS = ("threads", "mem_mb", "runtime")
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise ConfigError naming the first bad key; the config is already schema-valid."""
+    datasets = config.get("datasets", {})
+    for name in config["run"]["datasets"]:
+        if name not in datasets:
+            raise ConfigError(f"run.datasets: {name!r} is not defined under datasets ({sorted(datasets)})")
+    for name, spec in datasets.items():
+        if spec["source"] in ("mnist", "idx") and "path" not in spec:
+            raise ConfigError(f"datasets.{name}.path: a folder of idx files is needed for source {spec['source']!r}")
+    variants = config["variants"]
+    for name, variant in variants.items():
+        where = f"variants.{name}.model"
+        check_spec(variant["model"], where)
+        shape = input_shape(variant["model"])
+        if shape != MNIST_SHAPE or variant["model"].get("num_classes", 10) != 10:
+            raise ConfigError(
+                f"{where}: trained variants take 1x28x28 digits into 10 classes, this spec takes "
+                f"{'x'.join(map(str, shape))}; list it under audit.models to audit it only"
+            )
+        data = variant.get("train_data", "clean")
+        if data != "clean" and data not in config.get("distortions", {}):
+            raise ConfigError(f"variants.{name}.train_data: {data!r} is neither 'clean' nor a distortion name")
+    for name, spec in config["audit"]["models"].items():
+        if name in variants:
+            raise ConfigError(f"audit.models.{name}: the name is taken by a variant")
+        check_spec(spec, f"audit.models.{name}")
+    pairs = [("comparisons", i, pair) for i, pair in enumerate(config.get("comparisons", []))]
+    for c, claim in enumerate(config.get("claims", [])):
+        pairs += [(f"claims[{c}].tests", i, pair) for i, pair in enumerate(claim["tests"])]
+    for where, index, pair in pairs:
+        for role in ("variant", "reference"):
+            if pair[role] not in variants:
+                raise ConfigError(f"{where}[{index}].{role}: {pair[role]!r} is not a variant")
+        if pair["variant"] == pair["reference"]:
+            raise ConfigError(f"{where}[{index}]: a variant compared with itself")
+
+
+def variant_training(config: dict[str, Any], variant: str) -> dict[str, Any]:
+    """The global training block with the variant's own overrides on top."""
+    return {**config["training"], **config["variants"][variant].get("training", {})}
+
+
+def audit_specs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every model to audit: the trained variants and the audit-only models."""
+    specs = {name: variant["model"] for name, variant in config["variants"].items()}
+    specs.update(config["audit"]["models"])
+    return specs
+
+
+def comparison_pairs(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(variant, reference) pairs of the comparisons and the claims, each test once, in order.
+
+    A pair and its reverse are the same test, so only the first orientation is kept."""
+    pairs = [(p["variant"], p["reference"]) for p in config.get("comparisons", [])]
+    for claim in config.get("claims", []):
+        pairs += [(t["variant"], t["reference"]) for t in claim["tests"]]
+    unique: dict[frozenset[str], tuple[str, str]] = {}
+    for pair in pairs:
+        unique.setdefault(frozenset(pair), pair)
+    return list(unique.values())

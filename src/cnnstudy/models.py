@@ -1,0 +1,226 @@
+"""Model registry: every architecture of the study is built from a plain config spec.
+
+A spec is a dict such as ``{"family": "ciresan", "conv_depth": 7, "fc_depth": 3}``.
+Variants are data, so a new ablation is a new config entry, never new code here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnstudy.errors import ConfigError
+
+Spec = dict[str, Any]
+
+MNIST_SHAPE = (1, 28, 28)
+
+
+class CustomAlexNet(nn.Module):
+    """The seed's AlexNet (3x224x224, audit only), with dropout that respects eval mode.
+
+    The seed called ``F.dropout(x, p=0.5)`` without ``training=``, which keeps dropout on in
+    eval mode; here it is switched off by ``model.eval()`` as it should be. Counts are unchanged.
+    """
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 1000, dropout: float = 0.5):
+        super().__init__()
+        self.dropout = dropout
+        self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=11, stride=4, padding=2)
+        self.conv2 = nn.Conv2d(64, 196, kernel_size=5, padding=2)
+        self.conv3 = nn.Conv2d(196, 384, kernel_size=3, padding=1)
+        self.conv4 = nn.Conv2d(384, 256, kernel_size=3, padding=1)
+        self.conv5 = nn.Conv2d(256, 256, kernel_size=3, padding=1)
+        self.fc1 = nn.Linear(256 * 6 * 6, 4096)
+        self.fc2 = nn.Linear(4096, 1024)
+        self.fc3 = nn.Linear(1024, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.relu(self.conv1(x)), kernel_size=3, stride=2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), kernel_size=3, stride=2)
+        x = F.relu(self.conv3(x))
+        x = F.relu(self.conv4(x))
+        x = F.max_pool2d(F.relu(self.conv5(x)), kernel_size=3, stride=2)
+        x = torch.flatten(x, start_dim=1)
+        x = F.dropout(F.relu(self.fc1(x)), p=self.dropout, training=self.training)
+        x = F.dropout(F.relu(self.fc2(x)), p=self.dropout, training=self.training)
+        return self.fc3(x)
+
+
+def conv5x5(in_channels: int, out_channels: int, separable: bool) -> nn.Module:
+    """A 5x5 'same' convolution, or its depth-wise + point-wise replacement."""
+    if not separable:
+        return nn.Conv2d(in_channels, out_channels, kernel_size=5, padding=2)
+    return nn.Sequential(
+        nn.Conv2d(in_channels, in_channels, kernel_size=5, padding=2, groups=in_channels, bias=False),
+        nn.Conv2d(in_channels, out_channels, kernel_size=1),
+    )
+
+
+class CiresanNet(nn.Module):
+    """The seed's CiresanNet family: 5x5 convs 1->48->128->192->192..., max-pool, then FCs.
+
+    Plain (the seed's first net): pools after conv1, conv2 and the last conv (28->14->7->3).
+    Residual (the seed's second net): pools after conv1 and the last conv only (28->14->7);
+    conv3 gets a 1x1 projection shortcut, then every two 192->192 convs form an identity block.
+    ``pool_after`` overrides the pooling layout (1-based conv indices). ``init="torch"`` keeps
+    PyTorch's default init as the seed did; ``"he"`` (the default) is Kaiming-normal with zero
+    bias, without which the 7-conv nets (no normalisation) stay at chance for the first epochs.
+    """
+
+    def __init__(
+        self,
+        conv_depth: int = 7,
+        residual: bool = False,
+        fc_depth: int = 3,
+        fc_width: int = 512,
+        separable: bool = False,
+        pool_after: list[int] | None = None,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        input_size: int = 28,
+        init: str = "he",
+    ):
+        super().__init__()
+        widths = [in_channels, 48, 128] + [192] * (conv_depth - 2)
+        self.residual = residual
+        self.convs = nn.ModuleList(
+            nn.Conv2d(widths[0], widths[1], kernel_size=5, padding=2) if i == 0
+            else conv5x5(widths[i], widths[i + 1], separable)
+            for i in range(conv_depth)
+        )
+        self.projection = nn.Conv2d(128, 192, kernel_size=1) if residual else None
+        if pool_after is None:
+            pool_after = [1, conv_depth] if residual else [1, 2, conv_depth]
+        self.pool_after = sorted(set(pool_after))
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
+        side = input_size
+        for _ in self.pool_after:
+            side //= 2
+        fc_in = widths[-1] * side * side
+        fc_widths = [fc_in] + [fc_width] * (fc_depth - 1) + [num_classes]
+        self.fcs = nn.ModuleList(nn.Linear(a, b) for a, b in zip(fc_widths[:-1], fc_widths[1:]))
+        if init == "he":
+            he_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = None
+        for index, conv in enumerate(self.convs, start=1):
+            if self.residual and index == 3:
+                x = self.relu(conv(x) + self.projection(x))
+            elif self.residual and index > 3 and (index - 3) % 2 == 0:
+                x = self.relu(conv(x) + shortcut)
+            else:
+                if self.residual and index > 3:
+                    shortcut = x
+                x = self.relu(conv(x))
+            if index in self.pool_after:
+                x = self.pool(x)
+        x = torch.flatten(x, start_dim=1)
+        for fc in self.fcs[:-1]:
+            x = self.relu(fc(x))
+        return self.fcs[-1](x)
+
+
+def he_init(model: nn.Module) -> None:
+    """Kaiming-normal weights (fan-in, ReLU gain) and zero biases for every conv and linear."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
+def build_resnet18(in_channels: int = 1, num_classes: int = 10, stem_maxpool: bool = True) -> nn.Module:
+    """torchvision's ResNet18 from scratch, with a 3x3 stride-1 stem for 28x28 digits.
+
+    The ImageNet stem (7x7 stride 2 + max-pool) would shrink 28x28 to 7x7 before the first
+    block; ``stem_maxpool`` keeps or drops the max-pool (4x the MACs without it).
+    """
+    from torchvision.models import resnet18
+
+    model = resnet18(weights=None, num_classes=num_classes)
+    model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
+    if not stem_maxpool:
+        model.maxpool = nn.Identity()
+    return model
+
+
+# family -> (builder, allowed options with their types, input shape of the family)
+FAMILIES: dict[str, tuple[Callable[..., nn.Module], dict[str, type], Callable[[Spec], tuple[int, int, int]]]] = {
+    "alexnet": (
+        CustomAlexNet,
+        {"in_channels": int, "num_classes": int, "dropout": float, "input_size": int},
+        lambda s: (s.get("in_channels", 3), s.get("input_size", 224), s.get("input_size", 224)),
+    ),
+    "ciresan": (
+        CiresanNet,
+        {
+            "conv_depth": int, "residual": bool, "fc_depth": int, "fc_width": int,
+            "separable": bool, "pool_after": list, "in_channels": int, "num_classes": int, "init": str,
+        },
+        lambda s: (s.get("in_channels", 1), 28, 28),
+    ),
+    "resnet18": (
+        build_resnet18,
+        {"in_channels": int, "num_classes": int, "stem_maxpool": bool},
+        lambda s: (s.get("in_channels", 1), 28, 28),
+    ),
+}
+
+
+def check_spec(spec: Spec, where: str = "model") -> None:
+    """Raise ConfigError naming the key when a spec names an unknown family or a bad option."""
+    if not isinstance(spec, dict) or "family" not in spec:
+        raise ConfigError(f"{where}: a model spec needs a 'family' (one of {sorted(FAMILIES)})")
+    family = spec["family"]
+    if family not in FAMILIES:
+        raise ConfigError(f"{where}.family: unknown model family {family!r}; known: {sorted(FAMILIES)}")
+    _, options, _ = FAMILIES[family]
+    for key, value in spec.items():
+        if key == "family":
+            continue
+        if key not in options:
+            raise ConfigError(f"{where}.{key}: unknown option for family {family!r}; known: {sorted(options)}")
+        expected = options[key]
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ConfigError(f"{where}.{key}: expected {expected.__name__}, got {value!r}")
+    if family == "ciresan":
+        depth = spec.get("conv_depth", 7)
+        if depth < 3:
+            raise ConfigError(f"{where}.conv_depth: must be >= 3, got {depth}")
+        if spec.get("residual", False) and (depth - 3) % 2:
+            raise ConfigError(
+                f"{where}.conv_depth: a residual CiresanNet needs 3 + 2k convs (a projected conv3, "
+                f"then identity blocks of two), got {depth}"
+            )
+        if not 1 <= spec.get("fc_depth", 3) <= 5:
+            raise ConfigError(f"{where}.fc_depth: must be 1 to 5, got {spec.get('fc_depth')}")
+        if spec.get("init", "he") not in ("he", "torch"):
+            raise ConfigError(f"{where}.init: must be 'he' or 'torch', got {spec.get('init')!r}")
+        pools = spec.get("pool_after")
+        if pools is not None and (
+            not all(isinstance(p, int) and 1 <= p <= depth for p in pools) or len(set(pools)) > 4
+        ):
+            raise ConfigError(f"{where}.pool_after: conv indices 1..{depth}, at most 4, got {pools}")
+
+
+def input_shape(spec: Spec) -> tuple[int, int, int]:
+    """The (C, H, W) input a model of this spec takes."""
+    check_spec(spec)
+    return FAMILIES[spec["family"]][2](spec)
+
+
+def build_model(spec: Spec, where: str = "model") -> nn.Module:
+    """Build a fresh, randomly initialised model from its spec."""
+    check_spec(spec, where)
+    builder, _, _ = FAMILIES[spec["family"]]
+    options = {k: v for k, v in spec.items() if k not in ("family", "input_size")}
+    return builder(**options)

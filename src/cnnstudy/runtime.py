@@ -1,0 +1,83 @@
+"""Device, precision and batching shared by training and evaluation.
+
+Datasets stay whole in memory as uint8 tensors; a batch is indexed out, normalised on the fly
+and put in channels_last, so no per-sample Python code runs in the loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Iterator
+
+import torch
+
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """'auto' takes CUDA when present, else the CPU; 'cuda' without a GPU is an error."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {requested!r} requested but no CUDA device is visible")
+    return torch.device(requested)
+
+
+def cpu_supports_bf16() -> bool:
+    checker = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return bool(checker and checker())
+
+
+def pick_precision(requested: str, device: torch.device) -> str:
+    """'auto': bf16 autocast on a CPU with native bf16 or a CUDA GPU that has it, else fp16 on
+    CUDA (AMP with a grad scaler) and fp32 on other CPUs."""
+    if requested != "auto":
+        return requested
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_supports_bf16() else "fp32"
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def set_determinism(enabled: bool, device: torch.device) -> None:
+    """Deterministic kernels (process-wide switch in torch); cuBLAS needs its workspace set."""
+    if enabled and device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(enabled)
+    torch.backends.cudnn.benchmark = not enabled
+
+
+def normalise(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [B, H, W] -> normalised float [B, 1, H, W] in channels_last."""
+    x = images.unsqueeze(1).float().div_(255.0).sub_(MNIST_MEAN).div_(MNIST_STD)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def index_batches(count: int, batch_size: int, order: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
+    order = torch.arange(count) if order is None else order
+    for start in range(0, count, batch_size):
+        yield order[start : start + batch_size]
+
+
+@torch.no_grad()
+def predict(
+    model: torch.nn.Module, images: torch.Tensor, batch_size: int, device: torch.device, precision: str = "fp32"
+) -> torch.Tensor:
+    """Float32 logits [N, classes] of a whole split, in eval mode, in batches."""
+    was_training = model.training
+    model.eval()
+    images = images.to(device)
+    outputs = []
+    for index in index_batches(len(images), batch_size):
+        with autocast(device, precision):
+            outputs.append(model(normalise(images[index.to(device)])).float())
+    model.train(was_training)
+    return torch.cat(outputs)

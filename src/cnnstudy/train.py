@@ -1,0 +1,257 @@
+"""The training loop, in one file: seeded, resumable, guarded against divergence.
+
+Whole splits live on the device as uint8; each epoch draws a permutation from a generator
+seeded by (seed, epoch), so an epoch is reproducible on its own and a resumed run replays
+exactly what an uninterrupted one would have done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnstudy.errors import DivergenceError
+from cnnstudy.files import atomic_path
+from cnnstudy.models import build_model
+from cnnstudy.runtime import autocast, index_batches, normalise, predict, set_determinism
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Hyper-parameters of one training run (the config's ``training`` block)."""
+
+    epochs: int = 2
+    batch_size: int = 64
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "onecycle"
+    label_smoothing: float = 0.0
+    deterministic: bool = True
+    eval_batch_size: int = 500
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "TrainSettings":
+        known = set(cls.__dataclass_fields__)
+        return cls(**{key: value for key, value in config.items() if key in known})
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short stable hash of JSON-able parts: ties a resume state to its exact settings."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
+                               nesterov=settings.momentum > 0, weight_decay=settings.weight_decay)
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    if settings.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    raise ValueError(f"unknown optimizer {settings.optimizer!r}")
+
+
+def learning_rate(settings: TrainSettings, step: int, total_steps: int) -> float:
+    """Learning rate at a global step: constant, cosine decay, or one-cycle (warm-up 25%)."""
+    progress = step / max(1, total_steps)
+    if settings.schedule == "constant":
+        return settings.lr
+    if settings.schedule == "cosine":
+        return settings.lr * 0.5 * (1 + math.cos(math.pi * progress))
+    if settings.schedule == "onecycle":
+        warmup = 0.25
+        if progress < warmup:
+            return settings.lr * (0.1 + 0.9 * progress / warmup)
+        return settings.lr * 0.5 * (1 + math.cos(math.pi * (progress - warmup) / (1 - warmup)))
+    raise ValueError(f"unknown schedule {settings.schedule!r}")
+
+
+def heldout_metrics(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                    settings: TrainSettings, device: torch.device, precision: str) -> tuple[float, float]:
+    logits = predict(model, images, settings.eval_batch_size, device, precision)
+    labels = labels.to(device)
+    loss = F.cross_entropy(logits, labels).item()
+    accuracy = (logits.argmax(1) == labels).float().mean().item()
+    return loss, accuracy
+
+
+def save_resume(path: Path, state: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_resume(path: Path | None, key: str, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The saved state of an interrupted run with the same fingerprint, if there is one."""
+    if path is None or not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a damaged resume state only costs the epochs it saved
+        log(f"ignoring unreadable resume state {path}: {error}")
+        return None
+    if state.get("fingerprint") != key:
+        log(f"ignoring resume state {path}: it belongs to other settings")
+        return None
+    return state
+
+
+def fit(
+    model: nn.Module,
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    heldout_images: torch.Tensor,
+    heldout_labels: torch.Tensor,
+    settings: TrainSettings,
+    seed: int,
+    device: torch.device,
+    precision: str,
+    distorted: torch.Tensor | None = None,
+    resume_file: Path | None = None,
+    resume_key: str = "",
+    log: Callable[[str], None] = print,
+    progress: Callable[[int], None] | None = None,
+    on_epoch_end: Callable[[int], None] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``model`` in place; return one history row per epoch.
+
+    ``distorted`` holds K distorted copies [K, N, H, W] of the training images: epoch e trains
+    on copy (e - 1) mod K. After every epoch the full state goes to ``resume_file`` (if given),
+    and a rerun with the same ``resume_key`` continues after the last finished epoch.
+    ``progress`` is called with the number of images of each finished step.
+    """
+    set_determinism(settings.deterministic, device)
+    model.to(device).to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, settings)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    train_labels = train_labels.to(device).long()
+    count = len(train_labels)
+    steps_per_epoch = math.ceil(count / settings.batch_size)
+    total_steps = steps_per_epoch * settings.epochs
+    sources = [train_images.to(device)] if distorted is None else list(distorted.to(device))
+
+    history: list[dict[str, float]] = []
+    first_epoch = 1
+    state = load_resume(resume_file, resume_key, log)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scaler.load_state_dict(state["scaler"])
+        history = state["history"]
+        first_epoch = state["epoch"] + 1
+        log(f"resuming after epoch {state['epoch']} from {resume_file}")
+
+    for epoch in range(first_epoch, settings.epochs + 1):
+        started = time.perf_counter()
+        torch.manual_seed(seed * 100_003 + epoch)  # dropout and any other random op
+        order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+        images = sources[(epoch - 1) % len(sources)]
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        for step, index in enumerate(index_batches(count, settings.batch_size, order.to(device))):
+            lr = learning_rate(settings, (epoch - 1) * steps_per_epoch + step, total_steps)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = normalise(images[index]), train_labels[index]
+            with autocast(device, precision):
+                logits = model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=settings.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            loss_sum += loss.detach() * len(y)
+            correct += (logits.argmax(1) == y).sum()
+            if step % 20 == 0 and not torch.isfinite(loss_sum):
+                raise DivergenceError(f"training diverged: loss is {loss.item()} at epoch {epoch}, "
+                                      f"step {step + 1} (lr {lr:.3g}); lower training.lr")
+            if progress is not None:
+                progress(len(y))
+        train_loss = loss_sum.item() / count
+        if not math.isfinite(train_loss):
+            raise DivergenceError(f"training diverged: mean loss is {train_loss} in epoch {epoch} "
+                                  f"(lr up to {settings.lr:.3g}); lower training.lr")
+        heldout_loss, heldout_accuracy = heldout_metrics(
+            model, heldout_images, heldout_labels, settings, device, precision)
+        row = {
+            "epoch": epoch, "train_loss": train_loss, "train_accuracy": correct.item() / count,
+            "heldout_loss": heldout_loss, "heldout_accuracy": heldout_accuracy,
+            "lr": lr, "seconds": time.perf_counter() - started,
+        }
+        history.append(row)
+        log(f"epoch {epoch}/{settings.epochs}: train loss {train_loss:.4f} acc {row['train_accuracy']:.4f}, "
+            f"held-out loss {heldout_loss:.4f} acc {heldout_accuracy:.4f}, {row['seconds']:.1f}s")
+        if resume_file is not None:
+            save_resume(resume_file, {
+                "fingerprint": resume_key, "epoch": epoch, "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "history": history,
+            })
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
+    return history
+
+
+def train_variant(spec: dict[str, Any], seed: int, **fit_arguments: Any) -> tuple[nn.Module, list[dict[str, float]]]:
+    """Seed, build the model of ``spec`` and fit it: the same seed gives the same initial weights."""
+    torch.manual_seed(seed)
+    model = build_model(spec)
+    history = fit(model, seed=seed, **fit_arguments)
+    return model, history
+
+
+def run_training(
+    spec: dict[str, Any], training: dict[str, Any], seed: int, train_file: Path, test_file: Path,
+    distorted_file: Path | None, resume_file: Path, code: str, log: Callable[[str], None],
+    progress_stream: Any = None,
+) -> tuple[nn.Module, list[dict[str, float]], dict[str, Any]]:
+    """Load the prepared files, train one (variant, seed) and say what was done in ``meta``."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from cnnstudy.datasets import load_split
+    from cnnstudy.files import md5sum
+    from cnnstudy.runtime import pick_device, pick_precision
+
+    settings = TrainSettings.from_config(training)
+    device = pick_device(training.get("device", "auto"))
+    precision = pick_precision(training.get("precision", "auto"), device)
+    train_images, train_labels, _ = load_split(train_file)
+    test_images, test_labels, _ = load_split(test_file)
+    distorted = None
+    if distorted_file is not None:
+        with np.load(distorted_file) as data:
+            distorted = torch.from_numpy(data["images"])
+    inputs = [train_file, test_file] + ([distorted_file] if distorted_file else [])
+    key = fingerprint(spec, asdict(settings), training, seed, code, [md5sum(path) for path in inputs])
+    log(f"training {spec} seed {seed} on {len(train_labels)} images"
+        f"{f' ({len(distorted)} distorted copies)' if distorted is not None else ''}, "
+        f"{settings.epochs} epochs, batch {settings.batch_size}, {settings.optimizer} lr {settings.lr}, "
+        f"device {device}, precision {precision}")
+    started = time.perf_counter()
+    with tqdm(total=settings.epochs * len(train_labels), file=progress_stream, unit="img",
+              mininterval=10, disable=progress_stream is None, desc="training") as bar:
+        model, history = train_variant(
+            spec, seed, train_images=torch.from_numpy(train_images), train_labels=torch.from_numpy(train_labels),
+            heldout_images=torch.from_numpy(test_images), heldout_labels=torch.from_numpy(test_labels),
+            settings=settings, device=device, precision=precision, distorted=distorted,
+            resume_file=Path(resume_file), resume_key=key, log=log, progress=bar.update,
+        )
+    meta = {
+        "model": spec, "training": asdict(settings), "seed": seed, "epochs": len(history),
+        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "precision": precision, "threads": torch.get_num_threads(), "torch": str(torch.__version__),
+        "wall_seconds": time.perf_counter() - started, "code": code, "fingerprint": key,
+    }
+    return model, history, meta

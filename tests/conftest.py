@@ -1,0 +1,109 @@
+"""Shared fixtures: synthetic idx folders and a helper that runs Snakemake in a temp folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnstudy.idx import write_idx
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "report", "envs", "config", "src", "profiles"]
+
+
+def synthetic_digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random 28x28 uint8 'digits' with balanced labels 0-9."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
+    labels = (np.arange(count) % 10).astype(np.uint8)
+    return images, labels
+
+
+def write_idx_folder(folder: Path, train: int = 60, test: int = 20, compress: bool = True) -> Path:
+    """The four MNIST-named idx files of a small synthetic dataset."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, count, seed in (("train", train, 1), ("t10k", test, 2)):
+        images, labels = synthetic_digits(count, seed)
+        suffix = ".gz" if compress else ""
+        write_idx(folder / f"{prefix}-images-idx3-ubyte{suffix}", images, compress=compress)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte{suffix}", labels, compress=compress)
+    return folder
+
+
+@pytest.fixture
+def idx_folder(tmp_path: Path) -> Path:
+    return write_idx_folder(tmp_path / "idx")
+
+
+def snakemake_command() -> list[str]:
+    """Snakemake of the interpreter running the tests."""
+    return [sys.executable, "-m", "snakemake"]
+
+
+def copy_workflow(target: Path) -> Path:
+    """A fresh copy of the workflow (no results) to run in isolation."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        elif source.exists():
+            shutil.copy2(source, target / part)
+    return target
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, MPLBACKEND="Agg")
+    result = subprocess.run(
+        snakemake_command() + list(args), cwd=workdir, capture_output=True, text=True,
+        timeout=timeout, env=environment,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+SMALL_CONFIG = {
+    "run": {"datasets": ["tiny"], "seeds": [0, 1]},
+    "datasets": {"tiny": {"source": "mnist5k", "test_size": 1000, "split_seed": 0,
+                          "cap": {"train": 200, "test": 100}}},
+    "distortions": {"elastic": {"alpha": 34, "sigma": 4, "copies": 2, "seed": 0, "preview": 4}},
+    "training": {"epochs": 2, "batch_size": 50, "threads": 1, "eval_batch_size": 100},
+    "evaluation": {"batch_size": 100, "latency_repeats": 3},
+    "audit": {
+        "models": {"alexnet": {"family": "alexnet"}},
+        "separable_sweep": {"batch": 2, "repeats": 2, "warmup": 1,
+                            "points": [{"M": 16, "N": 32, "D_k": 3, "D_f": 14}, {"M": 32, "N": 32, "D_k": 5, "D_f": 7}]},
+    },
+    "variants": {
+        "small": {"model": {"family": "ciresan", "conv_depth": 4}, "seed_accuracy": 0.99},
+        "small-elastic": {"model": {"family": "ciresan", "conv_depth": 4}, "train_data": "elastic"},
+        "separable": {"model": {"family": "ciresan", "separable": True}},
+    },
+    "comparisons": [{"variant": "separable", "reference": "small"}],
+    "claims": [{"claim": "Elastic distortion helps MNIST.",
+                "tests": [{"variant": "small-elastic", "reference": "small", "expect": "better"}]}],
+}
+
+
+def write_config(workdir: Path, config: dict) -> None:
+    import yaml
+
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def study_run(tmp_path_factory) -> Path:
+    """The whole DAG on a small capped config, then the report: shared by the workflow tests."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("study"))
+    write_config(workdir, SMALL_CONFIG)
+    run_snakemake(workdir, "--cores", "2")
+    run_snakemake(workdir, "--report", "report.html")
+    return workdir

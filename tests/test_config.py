@@ -1,0 +1,63 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cnnstudy.config import check_config, comparison_pairs, variant_training
+from cnnstudy.errors import ConfigError
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture
+def config():
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def with_defaults(config):
+    config = copy.deepcopy(config)
+    config.setdefault("audit", {}).setdefault("models", {})
+    for variant in config["variants"].values():
+        variant.setdefault("train_data", "clean")
+    return config
+
+
+def test_default_config_passes(config):
+    check_config(with_defaults(config))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["run"].update(datasets=["nope"]), r"run.datasets: 'nope' is not defined"),
+    (lambda c: c["variants"]["ciresan"].update(train_data="blur"), r"variants.ciresan.train_data: 'blur'"),
+    (lambda c: c["variants"]["ciresan"]["model"].update(family="vgg"), r"variants.ciresan.model.family"),
+    (lambda c: c["variants"].update(alex={"model": {"family": "alexnet"}, "train_data": "clean"}),
+     r"variants.alex.model: trained variants take 1x28x28"),
+    (lambda c: c["comparisons"].append({"variant": "x", "reference": "ciresan"}), r"comparisons\[1\].variant: 'x'"),
+    (lambda c: c["datasets"].update(f={"source": "idx"}), r"datasets.f.path"),
+    (lambda c: c["audit"]["models"].update(ciresan={"family": "alexnet"}), r"audit.models.ciresan: the name is taken"),
+])
+def test_cross_reference_errors_name_the_key(config, change, message):
+    config = with_defaults(config)
+    change(config)
+    with pytest.raises(ConfigError, match=message):
+        check_config(config)
+
+
+def test_variant_training_overrides(config):
+    config["variants"]["ciresan"]["training"] = {"epochs": 9}
+    merged = variant_training(config, "ciresan")
+    assert merged["epochs"] == 9 and merged["batch_size"] == config["training"]["batch_size"]
+
+
+def test_comparison_pairs_are_unique_and_ordered(config):
+    pairs = comparison_pairs(config)
+    assert len(pairs) == len(set(pairs))
+    assert pairs[0] == ("ciresan-separable", "ciresan")
+    assert ("ciresan-4conv-elastic", "ciresan-4conv") in pairs
+
+
+def test_a_pair_and_its_reverse_are_one_test(config):
+    config["comparisons"].append({"variant": "resnet18", "reference": "ciresan"})
+    pairs = comparison_pairs(config)
+    assert ("resnet18", "ciresan") in pairs and ("ciresan", "resnet18") not in pairs

@@ -1,0 +1,184 @@
+import functools
+import gzip
+import hashlib
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from conftest import synthetic_digits, write_idx_folder
+
+from cnnstudy import datasets
+from cnnstudy.datasets import (
+    load_idx_folder, load_split, prepare, save_split, stratified_head, stratified_split,
+)
+from cnnstudy.errors import ConfigError, DataError
+from cnnstudy.idx import write_idx
+
+
+def md5_table(folder):
+    return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.glob("*.gz")}
+
+
+def test_stratified_head_keeps_shares_and_order():
+    labels = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    keep = stratified_head(labels, 10)
+    assert np.bincount(labels[keep]).tolist() == [6, 3, 1]
+    assert keep.tolist() == [0, 1, 2, 3, 4, 5, 60, 61, 62, 90]
+
+
+def test_stratified_head_total_is_exact_with_remainders():
+    labels = np.arange(1000) % 7
+    for n in (1, 13, 99, 500):
+        keep = stratified_head(labels, n)
+        assert len(keep) == n
+        counts = np.bincount(labels[keep], minlength=7)
+        assert counts.max() - counts.min() <= 1
+
+
+def test_split_is_deterministic_stratified_and_disjoint():
+    labels = np.repeat(np.arange(10), 500)
+    train, test = stratified_split(labels, 1000, seed=3)
+    again_train, again_test = stratified_split(labels, 1000, seed=3)
+    other_train, _ = stratified_split(labels, 1000, seed=4)
+    assert np.array_equal(train, again_train) and np.array_equal(test, again_test)
+    assert not np.array_equal(train, other_train)
+    assert len(test) == 1000 and len(train) == 4000
+    assert len(np.intersect1d(train, test)) == 0
+    assert np.bincount(labels[test]).tolist() == [100] * 10
+
+
+def test_split_rejects_impossible_size():
+    with pytest.raises(ConfigError, match="test_size"):
+        stratified_split(np.arange(10) % 2, 10, 0)
+
+
+def test_mnist5k_is_the_embedded_sample():
+    splits = prepare("mnist5k", {"source": "mnist5k", "test_size": 1000, "split_seed": 0, "cap": {"train": 200}})
+    images, labels, provenance = splits["test"]
+    assert images.shape == (1000, 28, 28) and images.dtype == np.uint8
+    assert provenance["counts_per_class"] == {str(c): 100 for c in range(10)}
+    assert splits["train"][0].shape == (200, 28, 28)
+    assert splits["train"][2]["counts_per_class"] == {str(c): 20 for c in range(10)}
+    assert list(provenance["files"]) == ["mnist_5k.csv.gz"]
+    assert images.max() > 200  # real digits, not an empty array
+
+
+def test_idx_folder_gzip_and_raw(tmp_path):
+    for compress in (True, False):
+        folder = write_idx_folder(tmp_path / str(compress), train=30, test=10, compress=compress)
+        splits = prepare("x", {"source": "idx", "path": str(folder), "cap": {"test": 5}})
+        expected, _ = synthetic_digits(30, 1)
+        np.testing.assert_array_equal(splits["train"][0], expected)
+        assert len(splits["test"][1]) == 5
+        assert splits["train"][2]["count"] == 30
+
+
+def test_torchvision_layout_is_found(tmp_path):
+    write_idx_folder(tmp_path / "MNIST" / "raw")
+    splits = load_idx_folder(tmp_path)
+    assert len(splits["train"][1]) == 60
+
+
+def test_count_mismatch_names_both_files(idx_folder):
+    write_idx(idx_folder / "t10k-labels-idx1-ubyte.gz", np.zeros(19, dtype=np.uint8), compress=True)
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: 20 images but .*t10k-labels-idx1-ubyte.gz has 19"):
+        load_idx_folder(idx_folder)
+
+
+def test_labels_outside_range(idx_folder):
+    labels = np.zeros(60, dtype=np.uint8)
+    labels[7] = 12
+    write_idx(idx_folder / "train-labels-idx1-ubyte.gz", labels, compress=True)
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte.gz: label 12 at index 7 is outside 0-9"):
+        load_idx_folder(idx_folder)
+
+
+def test_truncated_file_in_folder(idx_folder):
+    path = idx_folder / "train-images-idx3-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(raw[:-100]))
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: truncated"):
+        load_idx_folder(idx_folder)
+
+
+def test_missing_files_listed(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"missing train-images-idx3-ubyte\[.gz\]"):
+        load_idx_folder(tmp_path / "empty")
+
+
+def test_md5_checked(idx_folder):
+    md5s = md5_table(idx_folder)
+    assert load_idx_folder(idx_folder, md5s=md5s)["test"][2]["files"]
+    md5s["t10k-labels-idx1-ubyte.gz"] = "0" * 32
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: MD5 [0-9a-f]{32} does not match the published 0{32}"):
+        load_idx_folder(idx_folder, md5s=md5s)
+
+
+def test_published_md5s_are_torchvisions():
+    from torchvision.datasets import MNIST
+
+    assert dict(MNIST.resources) == datasets.MNIST_MD5
+
+
+@pytest.fixture
+def local_mirror(tmp_path):
+    """A loopback HTTP server holding four synthetic MNIST files (no network needed)."""
+    mirror = write_idx_folder(tmp_path / "mirror")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(mirror))
+    handler.log_message = lambda *args: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield mirror, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_mnist_download_through_torchvision(tmp_path, monkeypatch, local_mirror):
+    """The real torchvision download code, served by a local mirror."""
+    from torchvision.datasets import MNIST
+
+    mirror, url = local_mirror
+    md5s = md5_table(mirror)
+    monkeypatch.setattr(MNIST, "mirrors", [url])
+    monkeypatch.setattr(MNIST, "resources", [(name, md5s[name]) for name in datasets.MNIST_MD5])
+    target = tmp_path / "mnist"
+    splits = prepare("mnist", {"source": "mnist", "path": str(target), "download": True}, md5s=md5s)
+    assert (target / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists()
+    assert splits["train"][0].shape == (60, 28, 28)
+    assert splits["test"][2]["files"]["t10k-images-idx3-ubyte.gz"] == md5s["t10k-images-idx3-ubyte.gz"]
+
+
+def test_mnist_offline_without_files_says_how_to_provide_them(tmp_path, monkeypatch):
+    from torchvision.datasets import MNIST
+
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/"])  # the discard port: refused
+    with pytest.raises(DataError) as error:
+        prepare("mnist", {"source": "mnist", "path": str(tmp_path / "mnist"), "download": True})
+    message = str(error.value)
+    assert "\n" not in message
+    assert "download failed" in message and "train-images-idx3-ubyte.gz" in message and "put" in message
+
+
+def test_mnist_without_download_needs_gz(tmp_path):
+    write_idx_folder(tmp_path / "raw", compress=False)
+    with pytest.raises(DataError, match=r"missing train-images-idx3-ubyte.gz"):
+        prepare("mnist", {"source": "mnist", "path": str(tmp_path / "raw"), "download": False})
+
+
+def test_save_and_load_split_keep_provenance(tmp_path):
+    images, labels = synthetic_digits(12)
+    save_split(tmp_path / "s.npz", images, labels, {"source": "idx", "count": 12})
+    back_images, back_labels, provenance = load_split(tmp_path / "s.npz")
+    np.testing.assert_array_equal(back_images, images)
+    np.testing.assert_array_equal(back_labels, labels)
+    assert provenance == {"source": "idx", "count": 12}
+    assert not list(tmp_path.glob("*.part*"))
+
+
+def test_load_split_rejects_other_files(tmp_path):
+    np.savez(tmp_path / "x.npz", a=np.zeros(2))
+    with pytest.raises(DataError, match="x.npz: not a prepared split"):
+        load_split(tmp_path / "x.npz")
+

@@ -1,0 +1,213 @@
+"""The workflow end to end on a small capped config, its reruns, and its refusals."""
+
+import copy
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import SMALL_CONFIG, copy_workflow, run_snakemake, write_config, write_idx_folder
+from matplotlib.image import imread
+
+pytestmark = pytest.mark.workflow
+
+
+def test_prepared_data(study_run):
+    data = study_run / "results" / "tiny" / "data"
+    with np.load(data / "train.npz") as train:
+        assert train["images"].shape == (200, 28, 28) and train["images"].dtype == np.uint8
+        assert np.bincount(train["labels"]).tolist() == [20] * 10
+        provenance = json.loads(str(train["provenance"]))
+    assert provenance["source"] == "mnist5k" and provenance["cap"] == 200
+    assert provenance["files"]["mnist_5k.csv.gz"]
+    with np.load(data / "test.npz") as test:
+        assert len(test["labels"]) == 100
+    summary = pd.read_csv(data / "summary.csv")
+    assert summary["count"].tolist() == [200, 100]
+
+
+def test_distorted_copies_and_preview(study_run):
+    data = study_run / "results" / "tiny" / "data"
+    with np.load(data / "distorted" / "elastic.npz") as copies, np.load(data / "train.npz") as train:
+        assert copies["images"].shape == (2, 200, 28, 28) and copies["images"].dtype == np.uint8
+        np.testing.assert_array_equal(copies["labels"], train["labels"])
+        assert not np.array_equal(copies["images"][0], train["images"])
+        assert not np.array_equal(copies["images"][0], copies["images"][1])
+        # a warp moves ink, it does not invent or erase much of it
+        ratio = copies["images"][0].astype(float).sum() / train["images"].astype(float).sum()
+        assert 0.8 < ratio < 1.2
+    preview = imread(data / "distorted" / "elastic_preview.png")
+    assert preview.shape[0] > 200 and preview.shape[1] > 300
+
+
+def test_audits(study_run):
+    audit = study_run / "results" / "audit"
+    totals = json.loads((audit / "alexnet" / "totals.json").read_text())
+    assert totals["params"] == 45_463_084 and totals["thop_macs"] == 705_535_424
+    summary = pd.read_csv(audit / "summary.csv")
+    assert set(summary["model"]) == {"alexnet", "small", "small-elastic", "separable"}
+    assert "conv1" in (audit / "alexnet" / "layers.html").read_text()
+    sweep = pd.read_csv(audit / "separable" / "sweep.csv")
+    assert (sweep["counted_ratio"] - sweep["analytic_ratio"]).abs().max() < 1e-12
+
+
+def test_trained_and_evaluated(study_run):
+    run = study_run / "results" / "tiny" / "small-elastic" / "seed1"
+    checkpoint = torch.load(run / "model.pt", weights_only=True)
+    assert checkpoint["meta"]["variant"] == "small-elastic" and checkpoint["meta"]["seed"] == 1
+    assert checkpoint["meta"]["device"] == "cpu" and checkpoint["meta"]["torch"] == torch.__version__
+    history = pd.read_csv(run / "history.csv")
+    assert history["epoch"].tolist() == [1, 2]
+    assert {"train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy", "lr", "seconds"} <= set(history)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert 0.1 < metrics["accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 10
+    assert metrics["speed"]["latency_ms"] > 0
+    predictions = pd.read_csv(run / "predictions.csv")
+    assert len(predictions) == 100
+    assert (predictions["label"] == predictions["predicted"]).mean() == pytest.approx(metrics["accuracy"])
+    assert not (study_run / "resume" / "tiny" / "small-elastic" / "seed1.pt").exists()
+
+
+def test_comparison_outputs(study_run):
+    compare = study_run / "results" / "tiny" / "compare"
+    summary = pd.read_csv(compare / "summary.csv")
+    assert set(summary["variant"]) == {"small", "small-elastic", "separable"}
+    assert (summary["seeds"] == 2).all()
+    significance = pd.read_csv(compare / "significance.csv")
+    assert {(r.variant, r.reference) for r in significance.itertuples()} == {
+        ("separable", "small"), ("small-elastic", "small")}
+    assert set(significance["verdict"]) <= {"better", "worse", "no significant difference", "underpowered"}
+    claims = pd.read_csv(compare / "claims.csv")
+    assert claims["verdict"].iloc[0] in {"supported", "refuted", "not shown"}
+    for name in ["accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png",
+                 "misclassified.png"]:
+        assert imread(compare / name).shape[0] > 100, name
+
+
+REPORT_ITEMS = [
+    "summary.html", "runs.html", "significance.html", "claims.html", "headline.html", "accuracy.png",
+    "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png", "misclassified.png", "layers.html",
+    "sweep.html", "sweep.png", "elastic_preview.png",
+]
+
+
+def test_report_holds_every_figure_and_table(study_run):
+    report = (study_run / "report.html").read_text()
+    for name in REPORT_ITEMS:
+        assert name in report, name
+    for category in ["Data", "Audit", "Training", "Evaluation", "Comparison"]:
+        assert f'"{category}"' in report, category
+
+
+def dry_run_jobs(workdir, *args):
+    """(rule, variant-or-None) of every job a dry run would execute."""
+    result = run_snakemake(workdir, "-n", *args)
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout):
+        match = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if match:
+            variant = re.search(r"variant=([\w.-]+)", block)
+            model = re.search(r"model=([\w.-]+)", block)
+            jobs.append((match.group(1), (variant or model).group(1) if (variant or model) else None))
+    return jobs
+
+
+@pytest.fixture
+def rerun_copy(study_run, tmp_path):
+    """The finished run, copied so that edits do not disturb the other tests."""
+    import shutil
+
+    target = tmp_path / "copy"
+    shutil.copytree(study_run, target, symlinks=True)
+    return target
+
+
+def test_nothing_to_do_after_a_run(rerun_copy):
+    assert dry_run_jobs(rerun_copy) == []
+
+
+def test_editing_one_variant_reruns_only_that_variant(rerun_copy):
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["variants"]["separable"]["model"]["fc_depth"] = 2
+    write_config(rerun_copy, config)
+    jobs = dry_run_jobs(rerun_copy)
+    per_variant = {job for job in jobs if job[1] is not None}
+    assert per_variant == {("train", "separable"), ("evaluate", "separable"), ("audit_model", "separable")}
+    assert sum(1 for job in jobs if job[0] == "train") == 2  # both seeds
+    shared = {rule for rule, variant in jobs if variant is None}
+    assert {"summarise", "significance", "audit_summary", "figure_accuracy"} <= shared
+    assert "prepare_data" not in shared and "distort" not in shared
+
+
+def test_editing_training_settings_does_not_reaudit(rerun_copy):
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["variants"]["small"]["training"] = {"lr": 0.001}
+    write_config(rerun_copy, config)
+    per_variant = {job for job in dry_run_jobs(rerun_copy) if job[1] is not None}
+    assert per_variant == {("train", "small"), ("evaluate", "small")}
+
+
+def test_editing_resources_reruns_nothing(rerun_copy):
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["training"]["threads"] = 2
+    write_config(rerun_copy, config)
+    assert dry_run_jobs(rerun_copy) == []
+
+
+def test_changing_library_code_reruns_its_steps(rerun_copy):
+    module = rerun_copy / "src" / "cnnstudy" / "distort.py"
+    module.write_text(module.read_text() + "\n# changed\n")
+    rules = {rule for rule, _ in dry_run_jobs(rerun_copy)}
+    assert "distort" in rules and "prepare_data" not in rules
+    per_variant = {job for job in dry_run_jobs(rerun_copy) if job[1] is not None}
+    assert ("train", "small-elastic") in per_variant and ("train", "small") not in per_variant
+
+
+@pytest.mark.parametrize("target, expected", [
+    (["results/tiny/compare/accuracy.png", "--forcerun", "figure_accuracy"], [("figure_accuracy", None)]),
+    (["results/audit/separable/totals.json", "--forcerun", "audit_model"], [("audit_model", "separable")]),
+    (["--forcerun", "results/tiny/small/seed1/model.pt", "--until", "evaluate"],
+     [("train", "small"), ("evaluate", "small")]),
+])
+def test_partial_reruns(rerun_copy, target, expected):
+    assert sorted(dry_run_jobs(rerun_copy, *target)) == sorted(expected)
+
+
+@pytest.mark.parametrize("change, key", [
+    (lambda c: c["training"].update(epoch=3), r"config key training: Additional properties are not allowed \('epoch'"),
+    (lambda c: c["training"].update(epochs="two"), r"config key training.epochs: 'two' is not of type 'integer'"),
+    (lambda c: c["training"].update(precision="fp8"), r"config key training.precision: 'fp8' is not one of"),
+    (lambda c: c["variants"]["small"]["model"].update(family="lenet"), r"config key variants.small.model.family"),
+    (lambda c: c["variants"]["small"]["model"].update(fc_depth=9), r"config key variants.small.model.fc_depth: must be 1 to 5"),
+    (lambda c: c["distortions"]["elastic"].update(sigma=0), r"config key distortions.elastic.sigma"),
+])
+def test_bad_config_stops_before_any_job(tmp_path, change, key):
+    workdir = copy_workflow(tmp_path / "wf")
+    config = copy.deepcopy(SMALL_CONFIG)
+    change(config)
+    write_config(workdir, config)
+    result = run_snakemake(workdir, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert re.search(key, result.stderr), result.stderr[-2000:]
+    assert not (workdir / "results").exists()
+
+
+def test_corrupt_data_fails_cleanly(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    folder = write_idx_folder(tmp_path / "bad")
+    labels = folder / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(labels.read_bytes()[:-8])
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["run"]["datasets"] = ["bad"]
+    config["datasets"]["bad"] = {"source": "idx", "path": str(folder)}
+    write_config(workdir, config)
+    result = run_snakemake(workdir, "--cores", "1", "results/bad/data/train.npz", check=False)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("cnnstudy: ")]
+    assert len(errors) == 1 and "t10k-labels-idx1-ubyte.gz: corrupt gzip stream" in errors[0], result.stderr[-3000:]
+    data = workdir / "results" / "bad" / "data"
+    assert not (data / "train.npz").exists() and not (data / "test.npz").exists()
+    leftovers = sorted(data.glob("*")) if data.exists() else []
+    assert leftovers == []
