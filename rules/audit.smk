@@ -38,6 +38,7 @@ rule audit_summary:
         ),
     params:
         models=AUDIT_MODELS,
+        code=CODE["audit"],
     log:
         "logs/audit/summary.log",
     conda:
@@ -65,7 +66,7 @@ rule separable_sweep:
         ),
     params:
         sweep=config["audit"]["separable_sweep"],
-        code=CODE["audit"],
+        code=CODE["sweep"],
     threads: 1
     log:
         "logs/audit/separable_sweep.log",

@@ -25,8 +25,8 @@ def validate_config(config):
     try:
         validate(config, "../config/schema.yaml")
     except WorkflowError as error:
-        cause = next((arg for arg in error.args if hasattr(arg, "absolute_path")), None)
-        if cause is None:
+        cause = error.__cause__ or error.__context__  # the jsonschema ValidationError
+        if not hasattr(cause, "absolute_path"):
             raise
         key = ".".join(str(part) for part in cause.absolute_path) or "(top level)"
         raise WorkflowError(f"config key {key}: {cause.message}") from None
@@ -61,11 +61,14 @@ def code_hash(*modules):
 
 
 CODE = {
-    "data": code_hash("datasets", "idx"),
-    "distort": code_hash("distort"),
-    "audit": code_hash("audit", "models"),
+    "data": code_hash("datasets", "idx", "tables"),
+    "distort": code_hash("distort", "plots"),
+    "audit": code_hash("audit", "models", "tables"),
+    "sweep": code_hash("audit", "tables", "plots"),
     "train": code_hash("train", "models", "runtime"),
-    "evaluate": code_hash("metrics", "models", "runtime"),
+    "evaluate": code_hash("metrics", "models", "runtime", "checkpoint"),
+    "compare": code_hash("study", "stats", "tables"),
+    "figures": code_hash("plots", "study"),
 }
 
 

@@ -23,6 +23,7 @@ rule summarise:
         ),
         histories=compare_file("histories.csv"),
     params:
+        code=CODE["compare"],
         variants=report_variants(),
         seeds=SEEDS,
     log:
@@ -59,6 +60,7 @@ rule significance:
             labels={"dataset": "{dataset}", "item": "0 headline"},
         ),
     params:
+        code=CODE["compare"],
         pairs=comparison_pairs(config),
         claims=config["claims"],
         stats=config["stats"],
@@ -82,6 +84,8 @@ rule figure_accuracy:
             category="Comparison",
             labels={"dataset": "{dataset}", "item": "4 accuracy per variant"},
         ),
+    params:
+        code=CODE["figures"],
     log:
         "logs/{dataset}/compare/figure_accuracy.log",
     conda:
@@ -100,6 +104,8 @@ rule figure_cost:
             category="Comparison",
             labels={"dataset": "{dataset}", "item": "5 accuracy vs cost"},
         ),
+    params:
+        code=CODE["figures"],
     log:
         "logs/{dataset}/compare/figure_cost.log",
     conda:
@@ -118,6 +124,8 @@ rule figure_learning_curves:
             category="Training",
             labels={"dataset": "{dataset}", "item": "learning curves"},
         ),
+    params:
+        code=CODE["figures"],
     log:
         "logs/{dataset}/compare/figure_learning_curves.log",
     conda:
@@ -146,6 +154,7 @@ rule figure_errors:
             labels={"dataset": "{dataset}", "item": "misclassified digits"},
         ),
     params:
+        code=CODE["figures"],
         variants=VARIANTS,
         seeds=SEEDS,
         shown=32,

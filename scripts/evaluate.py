@@ -10,7 +10,7 @@ from cnnstudy.jobs import job
 from cnnstudy.metrics import evaluate, inference_speed
 from cnnstudy.runtime import pick_device, pick_precision
 
-with job(snakemake.log[0], snakemake.threads) as log:
+with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) as log:
     wildcards, settings = snakemake.wildcards, snakemake.params.evaluation
     model, meta = load_checkpoint(snakemake.input.checkpoint, wildcards.variant, dict(snakemake.params.model))
     device = pick_device(snakemake.params.device)

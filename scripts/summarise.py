@@ -4,7 +4,7 @@ import pandas as pd
 
 from cnnstudy.files import atomic_path, read_json
 from cnnstudy.jobs import job
-from cnnstudy.study import run_key, run_table, summary_table
+from cnnstudy.study import run_key, run_table, summary_for_report, summary_table
 from cnnstudy.tables import write_table
 
 with job(snakemake.log[0]) as log:
@@ -15,11 +15,12 @@ with job(snakemake.log[0]) as log:
     summary = summary_table(runs, audits, snakemake.params.variants)
     dataset = snakemake.wildcards.dataset
     write_table(runs, snakemake.output.runs_csv, snakemake.output.runs, title=f"Every run on {dataset}")
-    write_table(summary, snakemake.output.summary_csv, snakemake.output.summary,
+    write_table(summary, snakemake.output.summary_csv, None, title="")
+    write_table(summary_for_report(summary), None, snakemake.output.summary,
                 title=f"Variants on {dataset}: accuracy and macro F1 over seeds, cost, and the seed's report",
-                note="CI: 95% t-interval over seeds (empty with one seed). latency_ms: median single-image "
-                     "forward time measured during evaluation; generalisation_gap_pts: last-epoch training "
-                     "accuracy minus test accuracy.")
+                note="95% CI: t-interval over seeds, clipped to [0, 100] (empty with one seed; very wide with "
+                     "two). latency ms: median single-image forward time measured during evaluation. "
+                     "train - test: last-epoch training accuracy minus test accuracy. Full precision in summary.csv.")
     stacked = pd.concat([frame.assign(variant=key[0], seed=key[1]) for key, frame in sorted(histories.items())])
     with atomic_path(snakemake.output.histories) as tmp:
         stacked.to_csv(tmp, index=False)

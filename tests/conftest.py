@@ -58,8 +58,9 @@ def copy_workflow(target: Path) -> Path:
     return target
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    environment = dict(os.environ, MPLBACKEND="Agg")
+def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = dict(os.environ, MPLBACKEND="Agg", **(env or {}))
     result = subprocess.run(
         snakemake_command() + list(args), cwd=workdir, capture_output=True, text=True,
         timeout=timeout, env=environment,

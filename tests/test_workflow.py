@@ -143,7 +143,7 @@ def test_editing_one_variant_reruns_only_that_variant(rerun_copy):
 
 def test_editing_training_settings_does_not_reaudit(rerun_copy):
     config = copy.deepcopy(SMALL_CONFIG)
-    config["variants"]["small"]["training"] = {"lr": 0.001}
+    config["variants"]["small"]["training"] = {"lr": 0.003}
     write_config(rerun_copy, config)
     per_variant = {job for job in dry_run_jobs(rerun_copy) if job[1] is not None}
     assert per_variant == {("train", "small"), ("evaluate", "small")}

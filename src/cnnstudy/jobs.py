@@ -17,11 +17,20 @@ Log = Callable[[str], None]
 
 
 @contextlib.contextmanager
-def job(log_path: str | Path, threads: int | None = None) -> Iterator[Log]:
-    """Open the job's log; turn project errors into one line on stderr and exit status 1."""
+def job(log_path: str | Path, threads: int | None = None, gpu: bool = False) -> Iterator[Log]:
+    """Open the job's log; turn project errors into one line on stderr and exit status 1.
+
+    ``gpu``: claim one free GPU for this job (see cnnstudy.gpus) before torch starts CUDA.
+    """
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", buffering=1) as stream:
+    with open(log_path, "w", buffering=1) as stream, contextlib.ExitStack() as held:
         log = logger(stream)
+        if gpu:
+            from cnnstudy.gpus import pin_gpu
+
+            device, lock = pin_gpu()
+            held.callback(lock.close)
+            log(f"using GPU {device} (CUDA_VISIBLE_DEVICES={device})")
         if threads is not None:
             import torch
 

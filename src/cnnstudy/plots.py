@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -62,11 +63,15 @@ def separable_sweep(frame: pd.DataFrame, path: Path | str) -> None:
     low, high = min(analytic.min(), frame["measured_ratio"].min()), max(analytic.max(), frame["measured_ratio"].max())
     line = np.geomspace(low * 0.8, high * 1.25, 50)
     axis.plot(line, line, "--", color="0.5", label="y = 1/N + 1/D_k^2")
-    for _, row in frame.iterrows():
-        axis.annotate(f"M{row.M} N{row.N} k{row.D_k} f{row.D_f}", (row.analytic_ratio, row.measured_ratio),
+    for row in frame.itertuples():
+        axis.annotate(f"M{int(row.M)} N{int(row.N)} k{int(row.D_k)} f{int(row.D_f)}",
+                      (row.analytic_ratio, row.measured_ratio),
                       fontsize=6, xytext=(3, 3), textcoords="offset points")
     axis.set_xscale("log")
     axis.set_yscale("log")
+    for scale in (axis.xaxis, axis.yaxis):
+        scale.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        scale.set_minor_formatter(matplotlib.ticker.NullFormatter())
     axis.set_xlabel("analytic cost ratio 1/N + 1/D_k^2")
     axis.set_ylabel("separable / regular")
     axis.set_title("Depth-wise separable vs regular convolution")
@@ -89,7 +94,7 @@ def accuracy_by_variant(summary: pd.DataFrame, path: Path | str) -> None:
     axis.set_yticks(y, frame["variant"])
     axis.set_xlabel("test accuracy (%)")
     axis.set_title("Accuracy per variant")
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     axis.grid(True, axis="x", alpha=0.3)
     save(figure, path)
 
@@ -118,6 +123,8 @@ def accuracy_vs_cost(summary: pd.DataFrame, path: Path | str) -> None:
         front = pareto_front(cost, accuracy)
         axis.plot(cost[front], accuracy[front], "-", color="black", lw=1, label="Pareto front")
         axis.set_xscale("log")
+        axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axis.set_xlabel(label)
         axis.set_ylabel("mean test accuracy (%)")
         axis.grid(True, which="both", alpha=0.3)

@@ -16,8 +16,10 @@ from scipy import stats as scipy_stats
 ALPHA = 0.05
 
 
-def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float]:
-    """Mean, sample standard deviation and a t-based confidence interval (NaN with n < 2)."""
+def mean_ci(values: Sequence[float], level: float = 0.95,
+            bounds: tuple[float, float] = (-math.inf, math.inf)) -> dict[str, float]:
+    """Mean, sample standard deviation and a t-based confidence interval (NaN with n < 2),
+    clipped to ``bounds`` (an accuracy interval cannot leave [0, 1])."""
     array = np.asarray(values, dtype=float)
     n = len(array)
     mean = float(array.mean()) if n else math.nan
@@ -25,7 +27,8 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> dict[str, float]:
         return {"n": n, "mean": mean, "std": math.nan, "ci_low": math.nan, "ci_high": math.nan}
     std = float(array.std(ddof=1))
     half = float(scipy_stats.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
-    return {"n": n, "mean": mean, "std": std, "ci_low": mean - half, "ci_high": mean + half}
+    return {"n": n, "mean": mean, "std": std,
+            "ci_low": max(bounds[0], mean - half), "ci_high": min(bounds[1], mean + half)}
 
 
 def discordant(reference_correct: np.ndarray, variant_correct: np.ndarray) -> tuple[int, int]:

@@ -48,8 +48,8 @@ def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]],
     """Mean, std and 95% CI of accuracy and macro F1 per variant, beside cost and the seed."""
     rows = []
     for variant, group in runs.groupby("variant", sort=False):
-        accuracy = stats.mean_ci(group["accuracy"])
-        f1 = stats.mean_ci(group["f1_macro"])
+        accuracy = stats.mean_ci(group["accuracy"], bounds=(0.0, 1.0))
+        f1 = stats.mean_ci(group["f1_macro"], bounds=(0.0, 1.0))
         seed_accuracy = variants[variant].get("seed_accuracy")
         rows.append({
             "variant": variant,
@@ -68,6 +68,29 @@ def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]],
             "description": variants[variant].get("description", ""),
         })
     return pd.DataFrame(rows).sort_values("accuracy_mean", ascending=False, ignore_index=True)
+
+
+def summary_for_report(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary as a reader wants it: percentages, intervals in one cell, costs in millions."""
+
+    def interval(low: float, high: float) -> str:
+        return "" if math.isnan(low) else f"{100 * low:.2f} - {100 * high:.2f}"
+
+    return pd.DataFrame({
+        "variant": summary["variant"],
+        "seeds": summary["seeds"],
+        "accuracy %": (100 * summary["accuracy_mean"]).round(2),
+        "95% CI": [interval(lo, hi) for lo, hi in zip(summary["accuracy_ci_low"], summary["accuracy_ci_high"])],
+        "std (pts)": (100 * summary["accuracy_std"]).round(2),
+        "macro F1 %": (100 * summary["f1_mean"]).round(2),
+        "seed's accuracy %": (100 * summary["seed_accuracy"]).round(2),
+        "ours - seed (pts)": summary["ours_minus_seed_pts"].round(2),
+        "MMACs": (summary["macs"] / 1e6).round(1),
+        "M params": (summary["params"] / 1e6).round(2),
+        "latency ms": summary["latency_ms"].round(2),
+        "train - test (pts)": summary["generalisation_gap_pts"].round(2),
+        "description": summary["description"],
+    })
 
 
 def significance_table(pairs: list[tuple[str, str]], correct: dict[tuple[str, int], np.ndarray],

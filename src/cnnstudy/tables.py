@@ -17,7 +17,8 @@ caption { text-align: left; font-weight: 600; margin-bottom: .5em; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #bbb; padding: 3px 8px; }
 th { background: #eee; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td { max-width: 32em; }
 tr:nth-child(even) td { background: #f7f7f7; }
 p.note { font-size: 12px; color: #333; max-width: 60em; }
 """
@@ -56,10 +57,11 @@ def to_html(frame: pd.DataFrame, title: str, note: str = "") -> str:
     )
 
 
-def write_table(frame: pd.DataFrame, csv_path: Path | str, html_path: Path | str | None, title: str,
+def write_table(frame: pd.DataFrame, csv_path: Path | str | None, html_path: Path | str | None, title: str,
                 note: str = "") -> None:
-    """Write the CSV and (optionally) its HTML rendering, each atomically."""
-    with atomic_path(csv_path) as tmp:
-        frame.to_csv(tmp, index=False)
+    """Write the CSV and/or its HTML rendering, each atomically."""
+    if csv_path is not None:
+        with atomic_path(csv_path) as tmp:
+            frame.to_csv(tmp, index=False)
     if html_path is not None:
         write_text(html_path, to_html(frame, title, note))

@@ -1,0 +1,74 @@
+"""One GPU per job on a multi-GPU host.
+
+Snakemake counts GPUs (``resources: gpu=1`` with ``--resources gpu=N``) but does not say which
+device a job should use. Each GPU job therefore claims a free device itself: it takes an
+exclusive ``flock`` on ``<lock_dir>/gpu<id>.lock`` and sets ``CUDA_VISIBLE_DEVICES`` to that id
+before CUDA starts. The kernel drops the lock when the process ends, even when it crashes, so a
+device can never stay claimed by a dead job.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import IO
+
+from cnnstudy.errors import CnnstudyError
+
+
+class GpuError(CnnstudyError, RuntimeError):
+    """No GPU to give a GPU job."""
+
+LOCK_DIR = Path(".snakemake") / "gpu-locks"
+
+
+def visible_gpus(environ: dict[str, str] | None = None) -> list[str]:
+    """Device ids this process may use: CUDA_VISIBLE_DEVICES if set, else what nvidia-smi lists."""
+    environ = os.environ if environ is None else environ
+    if environ.get("CUDA_VISIBLE_DEVICES") is not None:
+        return [d.strip() for d in environ["CUDA_VISIBLE_DEVICES"].split(",") if d.strip() and d.strip() != "-1"]
+    if shutil.which("nvidia-smi") is None:
+        return []
+    result = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+                            capture_output=True, text=True, check=False)
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()] if result.returncode == 0 else []
+
+
+def claim_gpu(gpus: list[str], lock_dir: Path = LOCK_DIR, timeout: float = 600.0,
+              poll: float = 0.5) -> tuple[str, IO[str]]:
+    """Lock the first free device of ``gpus``; wait up to ``timeout`` seconds for one.
+
+    Returns the device id and the open lock file: keep it open for as long as the job runs.
+    """
+    if not gpus:
+        raise GpuError("a GPU job started, but no GPU is visible (CUDA_VISIBLE_DEVICES / nvidia-smi)")
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        for gpu in gpus:
+            handle = open(lock_dir / f"gpu{gpu}.lock", "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            return gpu, handle
+        if time.monotonic() > deadline:
+            raise GpuError(f"no free GPU among {gpus} after {timeout:.0f}s: is --resources gpu larger "
+                               "than the number of GPUs?")
+        time.sleep(poll)
+
+
+def pin_gpu(lock_dir: Path = LOCK_DIR) -> tuple[str, IO[str]]:
+    """Claim a device and make it the only one this process (and torch) sees."""
+    gpu, handle = claim_gpu(visible_gpus(), lock_dir)
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpu
+    return gpu, handle

@@ -1,0 +1,45 @@
+"""A real cluster-style run: Snakemake's cluster-generic executor plugin with a local submit
+script, each job its own submitted process; the results must equal the local run's."""
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+from conftest import REPO, SMALL_CONFIG, copy_workflow, run_snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+TARGETS = ["results/tiny/small/seed0/metrics.json", "results/tiny/small-elastic/seed1/metrics.json"]
+
+
+def comparable(metrics: dict) -> dict:
+    """Metrics without what depends on timing."""
+    metrics = {key: value for key, value in metrics.items() if key != "speed"}
+    metrics["training"] = {k: v for k, v in metrics["training"].items() if k != "wall_seconds"}
+    return metrics
+
+
+def test_cluster_generic_run_equals_the_local_run(study_run, tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    write_config(workdir, SMALL_CONFIG)
+    queue = tmp_path / "queue"
+    run_snakemake(
+        workdir, "--executor", "cluster-generic", "--jobs", "4", "--latency-wait", "10",
+        "--cluster-generic-submit-cmd", f"{sys.executable} {REPO / 'tests' / 'cluster' / 'submit.py'}",
+        "--cluster-generic-status-cmd", f"{sys.executable} {REPO / 'tests' / 'cluster' / 'status.py'}",
+        *TARGETS, env={"CNNSTUDY_TEST_QUEUE": str(queue)},
+    )
+    exits = sorted(queue.glob("*.exit"))
+    # prepare_data, distort, two trainings, two evaluations: each a separately submitted job
+    assert len(exits) == 6 and all(path.read_text().strip() == "0" for path in exits)
+    for target in TARGETS:
+        ours = json.loads((workdir / target).read_text())
+        local = json.loads((study_run / target).read_text())
+        assert comparable(ours) == comparable(local)
+        run = target.rsplit("/", 1)[0]
+        pd.testing.assert_frame_equal(pd.read_csv(workdir / run / "predictions.csv"),
+                                      pd.read_csv(study_run / run / "predictions.csv"))
+        drop = ["seconds"]
+        pd.testing.assert_frame_equal(pd.read_csv(workdir / run / "history.csv").drop(columns=drop),
+                                      pd.read_csv(study_run / run / "history.csv").drop(columns=drop))

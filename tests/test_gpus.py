@@ -1,0 +1,75 @@
+"""Device-id assignment for GPU jobs, tested without a GPU."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from cnnstudy.gpus import GpuError, claim_gpu, pin_gpu, visible_gpus
+
+
+@pytest.mark.parametrize("value, expected", [("0,2", ["0", "2"]), ("", []), ("-1", []), (" 1 , 3", ["1", "3"])])
+def test_visible_gpus_follow_cuda_visible_devices(value, expected):
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": value}) == expected
+
+
+def test_each_claim_gets_its_own_device(tmp_path):
+    first, lock_a = claim_gpu(["0", "1"], tmp_path)
+    second, lock_b = claim_gpu(["0", "1"], tmp_path)
+    assert {first, second} == {"0", "1"}
+    with pytest.raises(GpuError, match="no free GPU among"):
+        claim_gpu(["0", "1"], tmp_path, timeout=0.2, poll=0.05)
+    lock_a.close()
+    third, lock_c = claim_gpu(["0", "1"], tmp_path, timeout=1)
+    assert third == first
+    lock_b.close()
+    lock_c.close()
+
+
+def test_a_waiting_job_gets_the_device_when_it_frees(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from cnnstudy.gpus import claim_gpu;"
+         f" gpu, lock = claim_gpu(['7'], Path(r'{tmp_path}')); print(gpu, flush=True); time.sleep(1.5)"],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "7"
+    started = time.monotonic()
+    gpu, lock = claim_gpu(["7"], tmp_path, timeout=20, poll=0.05)
+    assert gpu == "7" and time.monotonic() - started > 0.3  # had to wait for the holder to exit
+    holder.wait()
+    lock.close()
+
+
+def test_parallel_jobs_get_distinct_devices(tmp_path):
+    code = ("import time; from pathlib import Path; from cnnstudy.gpus import claim_gpu;"
+            f" gpu, lock = claim_gpu(['0', '1', '2'], Path(r'{tmp_path}')); print(gpu, flush=True); time.sleep(1)")
+    jobs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    assert sorted(job.communicate()[0].strip() for job in jobs) == ["0", "1", "2"]
+
+
+def test_pin_gpu_narrows_cuda_visible_devices(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    gpu, lock = pin_gpu(tmp_path)
+    import os
+
+    assert gpu == "3" and os.environ["CUDA_VISIBLE_DEVICES"] == "3"
+    lock.close()
+
+
+def test_no_gpu_is_a_clear_error(tmp_path):
+    with pytest.raises(GpuError, match="no GPU is visible"):
+        claim_gpu([], tmp_path)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+def test_training_on_cuda_records_the_device():
+    from cnnstudy.train import TrainSettings, train_variant
+
+    images = torch.randint(0, 255, (64, 28, 28), dtype=torch.uint8)
+    labels = (torch.arange(64) % 10).to(torch.uint8)
+    model, history = train_variant({"family": "ciresan", "conv_depth": 3, "fc_depth": 1}, 0, train_images=images,
+                                   train_labels=labels, heldout_images=images, heldout_labels=labels,
+                                   settings=TrainSettings(epochs=1, batch_size=32), device=torch.device("cuda"),
+                                   precision="bf16", log=lambda m: None)
+    assert next(model.parameters()).is_cuda and len(history) == 1

@@ -1,0 +1,68 @@
+"""The generated report, opened in a real browser (headless Chromium)."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.workflow
+
+ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
+EXPECTED = {
+    "Comparison": ["0 headline", "1 summary table", "2 the seed's claims", "3 significance",
+                   "4 accuracy per variant", "5 accuracy vs cost"],
+    "Evaluation": ["every run", "confusion matrix of the best variant", "misclassified digits"],
+    "Training": ["learning curves"],
+    "Data": ["splits and class counts", "distortion elastic"],
+    "Audit": ["Per-layer tables", "Regular vs separable convolution", "Totals"],
+}
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def chromium_or_skip() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but no chromium on PATH: .ci/run should have installed Debian's chromium")
+        pytest.skip("no chromium on PATH (Debian package 'chromium')")
+    pytest.importorskip("playwright", reason="playwright (the test extra) drives the browser")
+    return path
+
+
+def test_report_renders_with_its_results(study_run):
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    url = (study_run / "report.html").as_uri()
+    problems = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(url)
+        page.get_by_text("A CNN architecture study on MNIST", exact=False).first.wait_for(timeout=30_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report-landing.png"))
+        menu = page.locator("#app").inner_text()
+        assert "RESULTS" in menu.upper()
+        for category, items in EXPECTED.items():
+            page.goto(url)
+            page.get_by_text(category, exact=True).first.click()
+            page.get_by_text(items[0], exact=True).first.wait_for(timeout=10_000)
+            listed = page.locator("#app").inner_text()
+            for item in items:
+                assert item in listed, f"{category}: {item} not listed"
+        # open one table: it is shown as HTML, not offered as a download
+        page.goto(url)
+        page.get_by_text("Comparison", exact=True).first.click()
+        page.locator("tr", has_text="1 summary table").locator("a[iconname=eye]").click()
+        frame = page.frame_locator("iframe").first
+        frame.locator("table").wait_for(timeout=10_000)
+        assert "accuracy %" in frame.locator("thead").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "report-summary-table.png"))
+        browser.close()
+    assert problems == []
+    assert (ARTIFACTS / "report-landing.png").stat().st_size > 10_000
