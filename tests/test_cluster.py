@@ -43,3 +43,20 @@ def test_cluster_generic_run_equals_the_local_run(study_run, tmp_path):
         drop = ["seconds"]
         pd.testing.assert_frame_equal(pd.read_csv(workdir / run / "history.csv").drop(columns=drop),
                                       pd.read_csv(study_run / run / "history.csv").drop(columns=drop))
+
+
+def test_slurm_profile_dry_runs(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    write_config(workdir, {**SMALL_CONFIG, "training": {**SMALL_CONFIG["training"], "device": "cuda"}})
+    result = run_snakemake(workdir, "-n", "--profile", "profiles/slurm")
+    assert "rule train:" in result.stdout
+    assert "slurm_partition=CHANGE-ME-partition" in result.stdout
+    train_block = result.stdout[result.stdout.index("rule train:"):].split("\n\n")[0]
+    assert "gpu=1" in train_block and "mem_mb=3000" in train_block
+
+
+def test_default_profile_is_picked_up(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    write_config(workdir, SMALL_CONFIG)
+    result = run_snakemake(workdir, "-n", "--cores", "2", "results/audit/alexnet/totals.json")
+    assert "profiles/default" in result.stdout + result.stderr

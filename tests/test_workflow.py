@@ -211,3 +211,40 @@ def test_corrupt_data_fails_cleanly(tmp_path):
     assert not (data / "train.npz").exists() and not (data / "test.npz").exists()
     leftovers = sorted(data.glob("*")) if data.exists() else []
     assert leftovers == []
+
+
+def test_killed_training_resumes_and_ends_like_an_uninterrupted_run(study_run, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import snakemake_command
+
+    workdir = copy_workflow(tmp_path / "wf")
+    write_config(workdir, SMALL_CONFIG)
+    target = "results/tiny/small/seed0/metrics.json"
+    resume = workdir / "resume" / "tiny" / "small" / "seed0.pt"
+    process = subprocess.Popen(snakemake_command() + ["--cores", "1", target], cwd=workdir, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not resume.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert resume.exists(), "training never saved a resume state"
+    os.killpg(process.pid, signal.SIGKILL)  # the whole job, Snakemake included, mid-training
+    process.wait()
+    assert not (workdir / "results/tiny/small/seed0/history.csv").exists()
+    assert torch.load(resume, weights_only=True)["epoch"] == 1
+
+    run_snakemake(workdir, "--unlock")
+    run_snakemake(workdir, "--cores", "1", target)  # the default profile sets --rerun-incomplete
+    log = (workdir / "results/tiny/small/seed0/train.log").read_text()
+    assert "resuming after epoch 1" in log
+    assert not resume.exists()
+    run = "results/tiny/small/seed0"
+    pd.testing.assert_frame_equal(pd.read_csv(workdir / run / "history.csv").drop(columns="seconds"),
+                                  pd.read_csv(study_run / run / "history.csv").drop(columns="seconds"))
+    ours = json.loads((workdir / target).read_text())
+    theirs = json.loads((study_run / target).read_text())
+    for key in ("accuracy", "f1_macro", "loss", "confusion_matrix"):
+        assert ours[key] == theirs[key], key
