@@ -4,12 +4,13 @@ Reference: a torchvision-style Dataset with per-sample transforms (ToTensor + No
 a DataLoader, fp32 and contiguous tensors. Project: cnnstudy.train.fit (uint8 split in memory,
 batched normalisation, channels_last, precision 'auto'). Same model, same batch size, same run.
 Target on a 2-core CPU: >= 2x for CiresanNet.
-Usage: python benchmarks/training.py [--images 1280] [--batch-size 64] [--threads 2]
+Usage: python benchmarks/training.py [--images 1280] [--batch-size 64] [--threads 2] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=1280)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each loop; medians compared")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     all_images, all_labels, _ = load_mnist5k()
@@ -81,10 +83,14 @@ def main() -> None:
     for name, spec in MODELS.items():
         naive_epoch(spec, images[:128], labels[:128], args.batch_size)  # warm-up both paths
         project_epoch(spec, images[:128], labels[:128], args.batch_size, precision)
-        naive = naive_epoch(spec, images, labels, args.batch_size)
-        ours = project_epoch(spec, images, labels, args.batch_size, precision)
+        naive_runs, project_runs = [], []
+        for _ in range(args.repeats):  # alternate, so a noisy neighbour hits both alike
+            naive_runs.append(naive_epoch(spec, images, labels, args.batch_size))
+            project_runs.append(project_epoch(spec, images, labels, args.batch_size, precision))
+        naive, ours = statistics.median(naive_runs), statistics.median(project_runs)
         verdict = f"  (target >= {TARGET}x: {'met' if ours / naive >= TARGET else 'NOT met'})" if name == "CiresanNet" else ""
-        print(f"  {name:10s} naive {naive:7.1f} img/s   project {ours:7.1f} img/s   ratio {ours / naive:.2f}x{verdict}")
+        print(f"  {name:10s} naive {naive:7.1f} img/s   project {ours:7.1f} img/s   ratio {ours / naive:.2f}x{verdict}"
+              f"   (medians of {args.repeats})")
 
 
 if __name__ == "__main__":
