@@ -4,6 +4,7 @@
 rule summarise:
     input:
         metrics=per_run("metrics.json"),
+        speeds=per_run("speed.json"),
         histories=per_run("history.csv"),
         audits=expand("results/audit/{variant}/totals.json", variant=VARIANTS),
     output:

@@ -8,6 +8,7 @@ rule evaluate:
     output:
         metrics=run_file("metrics.json"),
         predictions=run_file("predictions.csv"),
+        speed=run_file("speed.json"),
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         evaluation=config["evaluation"],

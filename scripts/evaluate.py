@@ -1,4 +1,8 @@
-"""Evaluate one checkpoint on the test split: metrics, predictions and inference speed."""
+"""Evaluate one checkpoint on the test split: metrics, predictions and inference speed.
+
+metrics.json holds only what the model decides (identical across reruns in deterministic mode);
+timings go to speed.json.
+"""
 
 import pandas as pd
 import torch
@@ -20,16 +24,19 @@ with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) a
     log(f"evaluating {wildcards.variant} seed {wildcards.seed} on {len(labels)} test images, "
         f"device {device}, precision {precision}")
     metrics, predicted, confidence = evaluate(model, images, labels, settings["batch_size"], device, precision)
-    metrics["speed"] = inference_speed(model, torch.from_numpy(images), settings["speed_batch"], device,
-                                       precision, repeats=settings["latency_repeats"])
+    speed = inference_speed(model, torch.from_numpy(images), settings["speed_batch"], device,
+                            precision, repeats=settings["latency_repeats"])
     metrics.update({
         "dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(wildcards.seed),
-        "device": str(device), "precision": precision, "threads": torch.get_num_threads(), "torch": str(torch.__version__),
-        "training": {key: meta[key] for key in ("epochs", "device", "precision", "wall_seconds", "fingerprint")},
+        "device": str(device), "precision": precision, "torch": str(torch.__version__),
+        "training": {key: meta[key] for key in ("epochs", "device", "precision", "fingerprint")},
     })
+    speed.update({"threads": torch.get_num_threads(), "device": str(device),
+                  "training_wall_seconds": meta["wall_seconds"]})
     with atomic_path(snakemake.output.predictions) as tmp:
         pd.DataFrame({"index": range(len(labels)), "label": labels, "predicted": predicted,
                       "confidence": confidence.round(5)}).to_csv(tmp, index=False)
+    write_json(snakemake.output.speed, speed)
     write_json(snakemake.output.metrics, metrics)
     log(f"accuracy {metrics['accuracy']:.4f}, macro F1 {metrics['f1_macro']:.4f}, loss {metrics['loss']:.4f}, "
-        f"latency {metrics['speed']['latency_ms']:.2f} ms")
+        f"latency {speed['latency_ms']:.2f} ms")

@@ -9,9 +9,10 @@ from cnnstudy.tables import write_table
 
 with job(snakemake.log[0]) as log:
     metrics = {run_key(path): read_json(path) for path in snakemake.input.metrics}
+    speeds = {run_key(path): read_json(path) for path in snakemake.input.speeds}
     histories = {run_key(path): pd.read_csv(path) for path in snakemake.input.histories}
     audits = {read_json(path)["model"]: read_json(path) for path in snakemake.input.audits}
-    runs = run_table(metrics, histories)
+    runs = run_table(metrics, speeds, histories)
     summary = summary_table(runs, audits, snakemake.params.variants)
     dataset = snakemake.wildcards.dataset
     write_table(runs, snakemake.output.runs_csv, snakemake.output.runs, title=f"Every run on {dataset}")

@@ -63,7 +63,8 @@ def test_trained_and_evaluated(study_run):
     assert {"train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy", "lr", "seconds"} <= set(history)
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0.1 < metrics["accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 10
-    assert metrics["speed"]["latency_ms"] > 0
+    speed = json.loads((run / "speed.json").read_text())
+    assert speed["latency_ms"] > 0 and speed["throughput_images_per_s"] > 0 and speed["training_wall_seconds"] > 0
     predictions = pd.read_csv(run / "predictions.csv")
     assert len(predictions) == 100
     assert (predictions["label"] == predictions["predicted"]).mean() == pytest.approx(metrics["accuracy"])
@@ -244,7 +245,4 @@ def test_killed_training_resumes_and_ends_like_an_uninterrupted_run(study_run, t
     run = "results/tiny/small/seed0"
     pd.testing.assert_frame_equal(pd.read_csv(workdir / run / "history.csv").drop(columns="seconds"),
                                   pd.read_csv(study_run / run / "history.csv").drop(columns="seconds"))
-    ours = json.loads((workdir / target).read_text())
-    theirs = json.loads((study_run / target).read_text())
-    for key in ("accuracy", "f1_macro", "loss", "confusion_matrix"):
-        assert ours[key] == theirs[key], key
+    assert (workdir / target).read_bytes() == (study_run / target).read_bytes()

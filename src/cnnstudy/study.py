@@ -27,7 +27,7 @@ EXPECTATIONS = {
 FLIPPED = {"better": "worse", "worse": "better"}
 
 
-def run_table(metrics: dict[tuple[str, int], dict[str, Any]],
+def run_table(metrics: dict[tuple[str, int], dict[str, Any]], speeds: dict[tuple[str, int], dict[str, Any]],
               histories: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame:
     """One row per trained (variant, seed): test metrics, speed and the last epoch's gap."""
     rows = []
@@ -36,7 +36,8 @@ def run_table(metrics: dict[tuple[str, int], dict[str, Any]],
         rows.append({
             "variant": variant, "seed": seed, "accuracy": m["accuracy"], "f1_macro": m["f1_macro"],
             "precision_macro": m["precision_macro"], "recall_macro": m["recall_macro"], "loss": m["loss"],
-            "latency_ms": m["speed"]["latency_ms"], "throughput": m["speed"]["throughput_images_per_s"],
+            "latency_ms": speeds[(variant, seed)]["latency_ms"],
+            "throughput": speeds[(variant, seed)]["throughput_images_per_s"],
             "train_accuracy": float(last["train_accuracy"]), "epochs": int(last["epoch"]),
             "train_seconds": float(histories[(variant, seed)]["seconds"].sum()),
         })
