@@ -21,12 +21,13 @@ from torch.utils.flop_counter import FlopCounterMode
 
 MB = 1024.0**2
 CONV_OPS = {"conv1d", "conv2d", "conv3d"}
-MATMUL_OPS = {"matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "addmm", "baddbmm"}
+MATMUL_OPS = {"matmul", "__matmul__", "mm", "bmm"}
+MATMUL_WITH_BIAS_OPS = {"addmm", "baddbmm"}  # bias first: (bias, left, right)
 
 
-def conv_macs(weight_shape: torch.Size | tuple[int, ...], output: torch.Tensor, groups: int = 1) -> int:
-    """Kh*Kw*(Cin/groups)*Cout*Ho*Wo, times the batch; weight is [Cout, Cin/groups, Kh, Kw]."""
-    del groups  # the weight already holds Cin/groups input channels per filter
+def conv_macs(weight_shape: torch.Size | tuple[int, ...], output: torch.Tensor) -> int:
+    """Kh*Kw*(Cin/groups)*Cout*Ho*Wo, times the batch. The weight [Cout, Cin/groups, Kh, Kw]
+    already holds the Cin/groups input channels each output channel sees."""
     return output.numel() * math.prod(weight_shape[1:])
 
 
@@ -60,10 +61,9 @@ class OpRecorder(TorchFunctionMode):
             weight = kwargs.get("weight", args[1] if len(args) > 1 else None)
             macs = linear_macs(args[0], weight)
         elif name in MATMUL_OPS:
-            left = args[1] if name in ("addmm", "baddbmm") else args[0]
-            if name == "__rmatmul__":
-                left = args[1]
-            macs = matmul_macs(left, out)
+            macs = matmul_macs(args[0], out)
+        elif name in MATMUL_WITH_BIAS_OPS:
+            macs = matmul_macs(args[1], out)
         if macs is not None:
             self.ops.append({"module": self.stack[-1], "op": name, "macs": int(macs)})
         return out
