@@ -4,7 +4,7 @@ import pandas as pd
 
 from cnnstudy.files import write_text
 from cnnstudy.jobs import job
-from cnnstudy.study import claims_table, headline_html, read_predictions, significance_table
+from cnnstudy.study import budget_caveat, claims_table, headline_html, read_predictions, significance_table
 from cnnstudy.tables import write_table
 
 with job(snakemake.log[0]) as log:
@@ -18,8 +18,9 @@ with job(snakemake.log[0]) as log:
                 note="b: test digits only the reference got right; c: only the variant. difference_pts: "
                      "variant minus reference accuracy, pooled over seeds. detectable_pts: the smallest "
                      "difference the pooled test detects with the configured power.")
+    scope = budget_caveat(summary)
     write_table(claims, snakemake.output.claims_csv, snakemake.output.claims,
-                title=f"The seed's conclusions, judged on {dataset}")
-    write_text(snakemake.output.headline, headline_html(dataset, summary, claims, significance))
+                title=f"The seed's conclusions, judged on {dataset}", note=scope)
+    write_text(snakemake.output.headline, headline_html(dataset, summary, claims, significance, scope))
     for row in claims.itertuples():
         log(f"claim {row.number}: {row.verdict}: {row.claim}")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cnnstudy.study import claims_table, judge, run_key, significance_table, summary_table
+from cnnstudy.study import budget_caveat, claims_table, judge, run_key, significance_table, summary_table
 
 SETTINGS = {"alpha": 0.05, "power": 0.8, "relevant_difference": 0.005}
 
@@ -101,3 +101,8 @@ def test_claim_on_a_reversed_pair_uses_the_same_test():
     claims = [{"claim": "b is not worse", "tests": [{"variant": "b", "reference": "a", "expect": "not_worse"}]}]
     row = claims_table(claims, significance, summary).iloc[0]
     assert row["verdict"] == "refuted" and "-2.00 pts" in row["evidence"] and "worse" in row["evidence"]
+
+
+def test_budget_caveat_speaks_up_only_far_from_convergence():
+    assert "learns faster" in budget_caveat(pd.DataFrame({"accuracy_mean": [0.80, 0.93]}))
+    assert "learns faster" not in budget_caveat(pd.DataFrame({"accuracy_mean": [0.985, 0.991]}))

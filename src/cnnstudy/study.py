@@ -206,7 +206,20 @@ def read_predictions(paths: list[str]) -> tuple[dict[tuple[str, int], np.ndarray
     return correct, accuracy
 
 
-def headline_html(dataset: str, summary: pd.DataFrame, claims: pd.DataFrame, significance: pd.DataFrame) -> str:
+def budget_caveat(summary: pd.DataFrame, converged: float = 0.99) -> str:
+    """What a verdict means when the models are not trained to the seed's level (about 99%)."""
+    best = float(summary["accuracy_mean"].max())
+    text = (f"Verdicts judge the models as trained by this run (best mean test accuracy {100 * best:.1f}%). "
+            "The seed's models reached about 99% on 60,000 training digits.")
+    if best < converged - 0.02:
+        text += (" Far from convergence, a verdict says which architecture learns faster from this "
+                 "budget, not which is better when trained to the end: only a run with the full "
+                 "data and epochs (config/full.yaml) tests the seed's claims as it meant them.")
+    return text
+
+
+def headline_html(dataset: str, summary: pd.DataFrame, claims: pd.DataFrame, significance: pd.DataFrame,
+                  scope: str = "") -> str:
     """The study at a glance: the best variants, the claims' verdicts, and how sure we can be."""
     import html
 
@@ -240,5 +253,6 @@ def headline_html(dataset: str, summary: pd.DataFrame, claims: pd.DataFrame, sig
         f"<table><thead><tr><th>variant</th><th>mean accuracy</th><th>95% CI</th><th>seed's report</th>"
         f"<th>MACs / image</th></tr></thead><tbody>{top}</tbody></table>"
         f"<h3>The seed's conclusions</h3><ul>{verdicts}</ul>"
+        f"<p class='note'>{html.escape(scope)}</p>"
         f"<p class='note'>{html.escape(caveat)}</p></body></html>\n"
     )
