@@ -10,8 +10,10 @@ from pathlib import Path
 # The library lives in src/: put it on the path of this process and of every job (conda
 # environments and cluster jobs included), so the workflow runs from a plain checkout.
 LIBRARY = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, LIBRARY)
-os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")])))
+if sys.path[0] != LIBRARY:
+    sys.path.insert(0, LIBRARY)
+if LIBRARY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")])))
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate

@@ -57,6 +57,12 @@ def test_pin_gpu_narrows_cuda_visible_devices(tmp_path, monkeypatch):
     lock.close()
 
 
+def test_a_single_visible_device_is_taken_without_a_lock(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2")  # e.g. what SLURM gives a --gpus=1 job
+    assert pin_gpu(tmp_path) == ("2", None)
+    assert not list(tmp_path.iterdir())
+
+
 def test_no_gpu_is_a_clear_error(tmp_path):
     with pytest.raises(GpuError, match="no GPU is visible"):
         claim_gpu([], tmp_path)

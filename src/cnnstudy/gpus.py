@@ -2,7 +2,7 @@
 
 Snakemake counts GPUs (``resources: gpu=1`` with ``--resources gpu=N``) but does not say which
 device a job should use. Each GPU job therefore claims a free device itself: it takes an
-exclusive ``flock`` on ``<lock_dir>/gpu<id>.lock`` and sets ``CUDA_VISIBLE_DEVICES`` to that id
+exclusive ``flock`` on ``<lock_dir>/<host>-gpu<id>.lock`` and sets ``CUDA_VISIBLE_DEVICES`` to that id
 before CUDA starts. The kernel drops the lock when the process ends, even when it crashes, so a
 device can never stay claimed by a dead job.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -50,7 +51,7 @@ def claim_gpu(gpus: list[str], lock_dir: Path = LOCK_DIR, timeout: float = 600.0
     deadline = time.monotonic() + timeout
     while True:
         for gpu in gpus:
-            handle = open(lock_dir / f"gpu{gpu}.lock", "a+")
+            handle = open(lock_dir / f"{socket.gethostname()}-gpu{gpu}.lock", "a+")
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -67,8 +68,15 @@ def claim_gpu(gpus: list[str], lock_dir: Path = LOCK_DIR, timeout: float = 600.0
         time.sleep(poll)
 
 
-def pin_gpu(lock_dir: Path = LOCK_DIR) -> tuple[str, IO[str]]:
-    """Claim a device and make it the only one this process (and torch) sees."""
-    gpu, handle = claim_gpu(visible_gpus(), lock_dir)
+def pin_gpu(lock_dir: Path = LOCK_DIR) -> tuple[str, IO[str] | None]:
+    """Claim a device and make it the only one this process (and torch) sees.
+
+    A job that sees a single device (one GPU, or a scheduler such as SLURM that already gave
+    the job its own) takes it without a lock.
+    """
+    gpus = visible_gpus()
+    if len(gpus) == 1:
+        return gpus[0], None
+    gpu, handle = claim_gpu(gpus, lock_dir)
     os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     return gpu, handle

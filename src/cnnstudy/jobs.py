@@ -29,7 +29,8 @@ def job(log_path: str | Path, threads: int | None = None, gpu: bool = False) -> 
             from cnnstudy.gpus import pin_gpu
 
             device, lock = pin_gpu()
-            held.callback(lock.close)
+            if lock is not None:
+                held.callback(lock.close)
             log(f"using GPU {device} (CUDA_VISIBLE_DEVICES={device})")
         if threads is not None:
             import torch
