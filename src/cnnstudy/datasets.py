@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +17,9 @@ from cnnstudy.errors import ConfigError, DataError
 from cnnstudy.files import md5sum, save_npz
 from cnnstudy.idx import read_idx
 
-SPLITS = ("train", "test")
+if TYPE_CHECKING:
+    import pandas as pd
+
 NUM_CLASSES = 10
 IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -125,7 +127,7 @@ def load_idx_folder(
         wanted = ", ".join(f"{name}.gz" if md5s is not None else f"{name}[.gz]" for name in missing)
         raise DataError(f"{folder}: missing {wanted}")
     checksums = {}
-    for name, path in found.items():
+    for path in found.values():
         checksums[path.name] = md5sum(path)
         if md5s is not None and checksums[path.name] != md5s[path.name]:
             raise DataError(
@@ -186,7 +188,7 @@ def load_split(path: Path | str) -> tuple[np.ndarray, np.ndarray, dict[str, Any]
         raise DataError(f"{path}: not a prepared split ({error})") from None
 
 
-def summary_frame(splits: dict[str, Split]) -> "pd.DataFrame":
+def summary_frame(splits: dict[str, Split]) -> pd.DataFrame:
     """One row per split: size, class counts and the checksums of the source files."""
     import pandas as pd
 

@@ -13,8 +13,6 @@ torchvision's ``alpha=68``. torchvision also draws one field per call, shared by
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F

@@ -14,7 +14,8 @@ jobscript = sys.argv[-1]
 job_id = uuid.uuid4().hex[:12]
 with open(queue / f"{job_id}.log", "w") as log:
     subprocess.Popen(
-        ["bash", "-c", f'bash "$1"; echo $? > "$2.tmp" && mv "$2.tmp" "$2"', "job", jobscript, str(queue / f"{job_id}.exit")],
+        ["bash", "-c", 'bash "$1"; echo $? > "$2.tmp" && mv "$2.tmp" "$2"', "job", jobscript,
+         str(queue / f"{job_id}.exit")],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
 print(job_id)
