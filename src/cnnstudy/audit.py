@@ -183,10 +183,11 @@ def audit(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[dict[str
     for op in ops:
         if op["module"] in layer_names:
             macs_by_module[op["module"]] = macs_by_module.get(op["module"], 0) + op["macs"]
+    modules = dict(model.named_modules())
     rows = []
     for call in calls:
         macs = macs_by_module.get(call["layer"], 0)
-        leaf = not any(True for _ in dict(model.named_modules())[call["layer"]].children())
+        leaf = next(modules[call["layer"]].children(), None) is None
         rows.append({
             **call,
             "macs": macs,
