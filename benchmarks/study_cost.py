@@ -19,7 +19,7 @@ import yaml
 
 from cnnstudy.config import variant_training
 from cnnstudy.models import build_model
-from cnnstudy.runtime import pick_device, pick_precision
+from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
 from cnnstudy.train import TrainSettings, fit
 
 
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as a workflow job does (cnnstudy.jobs.job)
     config = yaml.safe_load(Path(args.config).read_text())
     if args.overlay:
         config = merged(config, yaml.safe_load(Path(args.overlay).read_text()))

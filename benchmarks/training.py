@@ -1,17 +1,23 @@
 """Benchmark: training images/s of the project's loop against a naive reference loop.
 
 Reference: a torchvision-style Dataset with per-sample transforms (ToTensor + Normalize),
-a DataLoader, fp32 and contiguous tensors. Project: cnnstudy.train.fit (uint8 split in memory,
-batched normalisation, channels_last, precision 'auto'). Same model, same batch size, same run.
-Target on a 2-core CPU: >= 2x for CiresanNet.
-Usage: python benchmarks/training.py [--images 1280] [--batch-size 64] [--threads 2] [--repeats 3]
+a DataLoader, fp32 and contiguous tensors. Project: cnnstudy.train.fit as a workflow job runs it
+(uint8 split in memory, batched normalisation, channels_last, precision 'auto', fused optimizer,
+deterministic mode, the job's allocator setting). Same model, same batch size, same run.
+Each loop runs in its own worker process (process-wide settings stay apart); epochs alternate
+between them and each pair gives a ratio, so a noisy neighbour hits both loops alike.
+Target on a 2-core CPU: >= 2x for CiresanNet (median of the paired ratios).
+Usage: python benchmarks/training.py [--images 1280] [--batch-size 64] [--threads 2] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +26,7 @@ from torchvision import transforms
 
 from cnnstudy.datasets import load_mnist5k
 from cnnstudy.models import build_model
-from cnnstudy.runtime import pick_precision
+from cnnstudy.runtime import keep_freed_memory, pick_precision
 from cnnstudy.train import TrainSettings, fit
 
 TARGET = 2.0
@@ -59,7 +65,7 @@ def naive_epoch(spec, images, labels, batch_size: int) -> float:
 def project_epoch(spec, images, labels, batch_size: int, precision: str) -> float:
     torch.manual_seed(0)
     model = build_model(spec)
-    settings = TrainSettings(epochs=1, batch_size=batch_size, deterministic=False)
+    settings = TrainSettings(epochs=1, batch_size=batch_size)
     x, y = torch.from_numpy(images), torch.from_numpy(labels)
     start = time.perf_counter()
     fit(model, x, y, x[:8], y[:8], settings, seed=0, device=torch.device("cpu"), precision=precision,
@@ -67,30 +73,52 @@ def project_epoch(spec, images, labels, batch_size: int, precision: str) -> floa
     return len(labels) / (time.perf_counter() - start)
 
 
+def set_up_worker(threads: int, as_a_job: bool) -> None:
+    """The reference loop gets torch's defaults; the project's loop what cnnstudy.jobs.job sets."""
+    torch.set_num_threads(threads)
+    if as_a_job:
+        keep_freed_memory()
+
+
+def alternate(loops: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Each loop ``repeats`` times, the order flipping every round."""
+    runs: dict[str, list[float]] = {name: [] for name in loops}
+    for repeat in range(repeats):
+        for name in list(loops) if repeat % 2 == 0 else list(loops)[::-1]:
+            runs[name].append(loops[name]())
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1280)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each loop; medians compared")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating epoch pairs per model")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     all_images, all_labels, _ = load_mnist5k()
     images, labels = all_images[: args.images], all_labels[: args.images]
     precision = pick_precision("auto", torch.device("cpu"))
     print(f"training throughput, {args.images} images, batch {args.batch_size}, {args.threads} thread(s), "
           f"project precision {precision}")
-    for name, spec in MODELS.items():
-        naive_epoch(spec, images[:128], labels[:128], args.batch_size)  # warm-up both paths
-        project_epoch(spec, images[:128], labels[:128], args.batch_size, precision)
-        naive_runs, project_runs = [], []
-        for _ in range(args.repeats):  # alternate, so a noisy neighbour hits both alike
-            naive_runs.append(naive_epoch(spec, images, labels, args.batch_size))
-            project_runs.append(project_epoch(spec, images, labels, args.batch_size, precision))
-        naive, ours = statistics.median(naive_runs), statistics.median(project_runs)
-        verdict = f"  (target >= {TARGET}x: {'met' if ours / naive >= TARGET else 'NOT met'})" if name == "CiresanNet" else ""
-        print(f"  {name:10s} naive {naive:7.1f} img/s   project {ours:7.1f} img/s   ratio {ours / naive:.2f}x{verdict}"
-              f"   (medians of {args.repeats})")
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Pool(1, set_up_worker, (args.threads, False)) as naive_worker, \
+            spawn.Pool(1, set_up_worker, (args.threads, True)) as project_worker:
+        for name, spec in MODELS.items():
+            naive_worker.apply(naive_epoch, (spec, images[:128], labels[:128], args.batch_size))  # warm-up
+            project_worker.apply(project_epoch, (spec, images[:128], labels[:128], args.batch_size, precision))
+            runs = alternate({
+                "naive": functools.partial(naive_worker.apply, naive_epoch, (spec, images, labels, args.batch_size)),
+                "project": functools.partial(project_worker.apply, project_epoch,
+                                             (spec, images, labels, args.batch_size, precision)),
+            }, args.repeats)
+            naive_runs, project_runs = runs["naive"], runs["project"]
+            ratios = [ours / theirs for ours, theirs in zip(project_runs, naive_runs)]
+            ratio = statistics.median(ratios)
+            verdict = f"  (target >= {TARGET}x: {'met' if ratio >= TARGET else 'NOT met'})" if name == "CiresanNet" else ""
+            print(f"  {name:10s} naive {statistics.median(naive_runs):7.1f} img/s   "
+                  f"project {statistics.median(project_runs):7.1f} img/s   ratio {ratio:.2f}x "
+                  f"(pairs {min(ratios):.2f}-{max(ratios):.2f}, median of {args.repeats}){verdict}", flush=True)
 
 
 if __name__ == "__main__":

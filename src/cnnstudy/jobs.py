@@ -1,4 +1,4 @@
-"""What every workflow script shares: a log file, thread count, and one-line errors.
+"""What every workflow script shares: a log file, thread count and allocator, one-line errors.
 
 Scripts stay thin: ``with job(snakemake.log[0], snakemake.threads) as log:`` then one call.
 """
@@ -35,8 +35,12 @@ def job(log_path: str | Path, threads: int | None = None, gpu: bool = False) -> 
         if threads is not None:
             import torch
 
+            from cnnstudy.runtime import keep_freed_memory
+
             torch.set_num_threads(threads)
-            log(f"torch {torch.__version__}, {threads} thread(s)")
+            kept = keep_freed_memory()
+            log(f"torch {torch.__version__}, {threads} thread(s)"
+                f"{', freed memory kept for reuse' if kept else ''}")
         try:
             yield log
         except CnnstudyError as error:

@@ -23,6 +23,7 @@ from cnnstudy.errors import DivergenceError
 from cnnstudy.files import atomic_path
 from cnnstudy.models import build_model
 from cnnstudy.runtime import autocast, index_batches, normalise, predict, set_determinism
+from cnnstudy.weightgrad import weight_grads_by_forward
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,16 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, settings: TrainSettings, device: torch.device) -> torch.optim.Optimizer:
+    """The configured optimizer; fused (one kernel for all parameters) on CPU and CUDA."""
+    fused = device.type in ("cpu", "cuda") or None
     if settings.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
-                               nesterov=settings.momentum > 0, weight_decay=settings.weight_decay)
+                               nesterov=settings.momentum > 0, weight_decay=settings.weight_decay, fused=fused)
     if settings.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+        return torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=fused)
     if settings.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+        return torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=fused)
     raise ValueError(f"unknown optimizer {settings.optimizer!r}")
 
 
@@ -133,7 +136,7 @@ def fit(
     """
     set_determinism(settings.deterministic, device)
     model.to(device).to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(model, settings)
+    optimizer = make_optimizer(model, settings, device)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     train_labels = train_labels.to(device).long()
     count = len(train_labels)
@@ -165,7 +168,7 @@ def fit(
             for group in optimizer.param_groups:
                 group["lr"] = lr
             x, y = normalise(images[index]), train_labels[index]
-            with autocast(device, precision):
+            with autocast(device, precision), weight_grads_by_forward(device, precision):
                 logits = model(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=settings.label_smoothing)
             optimizer.zero_grad(set_to_none=True)

@@ -1,0 +1,53 @@
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cnnstudy.runtime import normalise, set_determinism
+
+# Allocates and frees a 64 MiB tensor (above glibc's largest dynamic mmap threshold, 32 MiB)
+# ten times to settle the heap, then ten more, and prints the page faults of those.
+FAULTS_OF_REPEATED_ALLOCATION = """
+import resource, sys, torch
+from cnnstudy.runtime import keep_freed_memory
+if sys.argv[1] == "keep":
+    assert keep_freed_memory()
+def allocate():
+    torch.ones(16 * 1024 * 1024)
+for _ in range(10):
+    allocate()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    allocate()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def page_faults(mode: str) -> int:
+    result = subprocess.run([sys.executable, "-c", FAULTS_OF_REPEATED_ALLOCATION, mode],
+                            capture_output=True, text=True, check=True)
+    return int(result.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator setting")
+def test_kept_memory_is_reused_without_page_faults():
+    default, kept = page_faults("default"), page_faults("keep")
+    assert default > 10 * (64 << 20) // 4096 // 2  # every 64 MiB faulted in again
+    assert kept < default / 20, (kept, default)
+
+
+def test_deterministic_mode_does_not_fill_new_tensors():
+    try:
+        set_determinism(True, torch.device("cpu"))
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.utils.deterministic.fill_uninitialized_memory is False
+    finally:
+        set_determinism(False, torch.device("cpu"))
+
+
+def test_normalise_gives_channels_last_floats():
+    images = torch.tensor([[[0, 255]]], dtype=torch.uint8)
+    x = normalise(images)
+    assert x.shape == (1, 1, 1, 2) and x.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(x.flatten(), torch.tensor([-0.1307 / 0.3081, (1 - 0.1307) / 0.3081]))
