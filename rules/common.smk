@@ -67,7 +67,7 @@ CODE = {
     "distort": code_hash("distort", "plots"),
     "audit": code_hash("audit", "models", "tables"),
     "sweep": code_hash("audit", "tables", "plots"),
-    "train": code_hash("train", "models", "runtime"),
+    "train": code_hash("train", "models", "runtime", "weightgrad"),
     "evaluate": code_hash("metrics", "models", "runtime", "checkpoint"),
     "compare": code_hash("study", "stats", "tables"),
     "figures": code_hash("plots", "study"),

@@ -44,24 +44,26 @@ def backward_of(conv: nn.Module, x: torch.Tensor, precision: str = "bf16") -> st
 ROUTED = "_Conv2dForwardWeightGradBackward"
 
 
-def test_only_small_stride_1_ungrouped_maps_in_bf16_are_routed():
-    conv = nn.Conv2d(8, 4, 5, padding=2)
-    assert backward_of(conv, torch.randn(2, 8, 7, 7)) == ROUTED  # 49 output pixels
-    assert backward_of(conv, torch.randn(2, 8, 8, 8)) != ROUTED  # 64: torch's kernel is as fast
-    assert backward_of(nn.Conv2d(8, 4, 3, stride=2, padding=1), torch.randn(2, 8, 14, 14)) != ROUTED
-    assert backward_of(nn.Conv2d(8, 4, 3, padding=1, groups=2), torch.randn(2, 8, 7, 7)) != ROUTED
-    assert backward_of(nn.Conv2d(8, 4, 3, padding="same"), torch.randn(2, 8, 7, 7)) != ROUTED
-    assert backward_of(conv, torch.randn(2, 8, 7, 7), precision="fp32") != ROUTED
+def test_only_small_maps_with_wide_weights_in_bf16_are_routed():
+    conv = nn.Conv2d(96, 4, 5, padding=2)  # fan-in 96 x 5 x 5 = 2,400
+    assert backward_of(conv, torch.randn(2, 96, 7, 7)) == ROUTED  # 49 output pixels
+    assert backward_of(conv, torch.randn(2, 96, 8, 8)) != ROUTED  # 64: torch's kernel is as fast
+    assert backward_of(nn.Conv2d(64, 4, 5, padding=2), torch.randn(2, 64, 7, 7)) != ROUTED  # fan-in 1,600
+    assert backward_of(nn.Conv2d(256, 4, 3, padding=1), torch.randn(2, 256, 4, 4)) == ROUTED  # 2,304
+    assert backward_of(nn.Conv2d(96, 4, 5, stride=2, padding=2), torch.randn(2, 96, 14, 14)) != ROUTED
+    assert backward_of(nn.Conv2d(96, 4, 5, padding=2, groups=2), torch.randn(2, 96, 7, 7)) != ROUTED
+    assert backward_of(nn.Conv2d(96, 4, 5, padding="same"), torch.randn(2, 96, 7, 7)) != ROUTED
+    assert backward_of(conv, torch.randn(2, 96, 7, 7), precision="fp32") != ROUTED
     with torch.no_grad():
-        assert backward_of(conv, torch.randn(2, 8, 7, 7)) == "none"
+        assert backward_of(conv, torch.randn(2, 96, 7, 7)) == "none"
     conv.requires_grad_(False)
-    assert backward_of(conv, torch.randn(2, 8, 7, 7, requires_grad=True)) != ROUTED
+    assert backward_of(conv, torch.randn(2, 96, 7, 7, requires_grad=True)) != ROUTED
 
 
 def test_no_routing_on_gpus_or_amx_cpus(monkeypatch):
     assert isinstance(weight_grads_by_forward(torch.device("cuda"), "bf16"), type(weight_grads_by_forward(CPU, "fp32")))
     monkeypatch.setattr(weightgrad, "cpu_lacks_amx", lambda: False)
-    assert backward_of(nn.Conv2d(8, 4, 5, padding=2), torch.randn(2, 8, 7, 7)) != ROUTED
+    assert backward_of(nn.Conv2d(96, 4, 5, padding=2), torch.randn(2, 96, 7, 7)) != ROUTED
 
 
 def gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, routed: bool) -> dict[str, torch.Tensor]:

@@ -21,6 +21,7 @@ from torch.autograd.function import once_differentiable
 from torch.overrides import TorchFunctionMode
 
 MAX_OUTPUT_PIXELS = 7 * 7
+MIN_FAN_IN = 2048
 
 
 def conv2d_weight_grad(x: torch.Tensor, grad_output: torch.Tensor, kernel_size: tuple[int, int],
@@ -82,6 +83,8 @@ def forward_weight_grad_applies(x: torch.Tensor, weight: torch.Tensor, stride: A
     if dtype != torch.bfloat16 or groups != 1 or isinstance(padding, str):
         return False
     if _pair(stride) != (1, 1) or _pair(dilation) != (1, 1):
+        return False
+    if weight.shape[1] * weight.shape[2] * weight.shape[3] < MIN_FAN_IN:
         return False
     pad_h, pad_w = _pair(padding)
     if pad_h >= weight.shape[2] or pad_w >= weight.shape[3]:
