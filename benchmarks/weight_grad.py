@@ -2,8 +2,8 @@
 
 For each layer shape of CiresanNet and ResNet18 (batch 64) it times torch's own weight gradient
 (aten.convolution_backward) against conv2d_weight_grad (one forward convolution) in the same run,
-prints both and the ratio, and marks the shapes that cnnstudy routes (maps of at most
-MAX_OUTPUT_PIXELS pixels, fan-in of at least MIN_FAN_IN). Alternating runs, medians.
+prints both and the ratio, and marks the shapes that cnnstudy routes (weightgrad.shape_is_routed).
+Alternating runs, medians.
 Usage: python benchmarks/weight_grad.py [--threads 2] [--repeats 15]
 """
 
@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from cnnstudy.weightgrad import MAX_OUTPUT_PIXELS, MIN_FAN_IN, conv2d_weight_grad
+from cnnstudy.weightgrad import conv2d_weight_grad, shape_is_routed
 
 # (model, batch, in channels, out channels, map side, kernel side)
 SHAPES = [
@@ -56,7 +56,7 @@ def main() -> None:
                 if repeat >= 2:
                     times[name].append(time.perf_counter() - start)
         ours, theirs = statistics.median(times["forward"]), statistics.median(times["torch"])
-        routed = "routed" if side * side <= MAX_OUTPUT_PIXELS and c_in * kernel**2 >= MIN_FAN_IN else "left to torch"
+        routed = "routed" if shape_is_routed((side, side), tuple(weight.shape), (pad, pad)) else "left to torch"
         print(f"  {model:10s} {c_in:3d}->{c_out:3d} {side:2d}x{side:<2d} k{kernel}: torch {theirs * 1e3:6.2f} ms   "
               f"as forward {ours * 1e3:6.2f} ms   speed-up {theirs / ours:.2f}x   ({routed})")
 

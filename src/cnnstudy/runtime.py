@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 from typing import Iterator
 
@@ -77,14 +76,10 @@ def keep_freed_memory() -> bool:
     its peak memory instead. Process-wide, so jobs call it once at start. False where the C
     library is not glibc (nothing changes there).
     """
-    name = ctypes.util.find_library("c")
-    if not name:
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the C library this process runs on
+    if mallopt is None:
         return False
-    libc = ctypes.CDLL(name)
-    if not hasattr(libc, "mallopt"):
-        return False
-    return bool(libc.mallopt(GLIBC_M_MMAP_THRESHOLD, KEEP_BELOW_BYTES)
-                and libc.mallopt(GLIBC_M_TRIM_THRESHOLD, KEEP_BELOW_BYTES))
+    return bool(mallopt(GLIBC_M_MMAP_THRESHOLD, KEEP_BELOW_BYTES) and mallopt(GLIBC_M_TRIM_THRESHOLD, KEEP_BELOW_BYTES))
 
 
 def normalise(images: torch.Tensor) -> torch.Tensor:

@@ -5,10 +5,11 @@ a training step: on a 7x7 map with 192 channels it takes ~1.4x the forward, wher
 forward and backward-data kernels run ~1.9x faster than fp32 ones. For a stride-1 convolution the
 weight gradient is itself a convolution of the output gradient with the input, each with its
 batch and channel axes swapped (see ``conv2d_weight_grad``). That goes through the fast forward
-kernel. It only pays on small maps (large maps make a huge kernel), so
-``weight_grads_by_forward`` routes stride-1 bf16 convolutions with outputs of at most
-``MAX_OUTPUT_PIXELS`` pixels and leaves every other call to PyTorch.
-``benchmarks/weight_grad.py`` measures both ways layer by layer.
+kernel. It pays on small maps with wide weights (large maps make a huge kernel, narrow weights a
+tiny output), so ``weight_grads_by_forward`` routes stride-1 bf16 convolutions with outputs of
+at most ``MAX_OUTPUT_PIXELS`` pixels and at least ``MIN_FAN_IN`` inputs per output channel
+(C_in x kh x kw) and leaves every other call to PyTorch. ``benchmarks/weight_grad.py`` measures
+both ways layer by layer (a 128-channel 3x3 layer on 7x7, fan-in 1,152, runs at 0.9x).
 """
 
 from __future__ import annotations
@@ -75,6 +76,19 @@ def _conv2d_arguments(input: torch.Tensor, weight: torch.Tensor, bias: torch.Ten
     return input, weight, bias, stride, padding, dilation, groups
 
 
+def shape_is_routed(map_size: tuple[int, int], weight_shape: tuple[int, ...], padding: tuple[int, int]) -> bool:
+    """The shape rule of a stride-1 conv: small output map, wide weight (module docstring)."""
+    _, fan_in_channels, kernel_h, kernel_w = weight_shape
+    if fan_in_channels * kernel_h * kernel_w < MIN_FAN_IN:
+        return False
+    pad_h, pad_w = padding
+    if pad_h >= kernel_h or pad_w >= kernel_w:
+        return False
+    out_h = map_size[0] + 2 * pad_h - kernel_h + 1
+    out_w = map_size[1] + 2 * pad_w - kernel_w + 1
+    return out_h * out_w <= MAX_OUTPUT_PIXELS
+
+
 def forward_weight_grad_applies(x: torch.Tensor, weight: torch.Tensor, stride: Any, padding: Any,
                                 dilation: Any, groups: int, dtype: torch.dtype) -> bool:
     """Whether a conv2d call is one this module computes faster: see the module docstring."""
@@ -84,14 +98,7 @@ def forward_weight_grad_applies(x: torch.Tensor, weight: torch.Tensor, stride: A
         return False
     if _pair(stride) != (1, 1) or _pair(dilation) != (1, 1):
         return False
-    if weight.shape[1] * weight.shape[2] * weight.shape[3] < MIN_FAN_IN:
-        return False
-    pad_h, pad_w = _pair(padding)
-    if pad_h >= weight.shape[2] or pad_w >= weight.shape[3]:
-        return False
-    out_h = x.shape[2] + 2 * pad_h - weight.shape[2] + 1
-    out_w = x.shape[3] + 2 * pad_w - weight.shape[3] + 1
-    return out_h * out_w <= MAX_OUTPUT_PIXELS
+    return shape_is_routed(tuple(x.shape[2:]), tuple(weight.shape), _pair(padding))
 
 
 class _RouteConv2d(TorchFunctionMode):
