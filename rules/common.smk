@@ -69,7 +69,7 @@ CODE = {
     "sweep": code_hash("audit", "tables", "plots"),
     "train": code_hash("train", "models", "runtime", "weightgrad"),
     "evaluate": code_hash("metrics", "models", "runtime", "checkpoint"),
-    "compare": code_hash("study", "stats", "tables"),
+    "compare": code_hash("study", "stats", "tables", "convergence"),
     "figures": code_hash("plots", "study"),
 }
 
@@ -91,7 +91,7 @@ def data_targets():
     targets = []
     for dataset in DATASETS:
         targets += expand("results/{dataset}/data/{name}", dataset=dataset,
-                          name=["train.npz", "test.npz", "summary.html"])
+                          name=["train.npz", "validation.npz", "test.npz", "summary.html"])
         targets += expand("results/{dataset}/data/distorted/{distortion}{suffix}", dataset=dataset,
                           distortion=DISTORTIONS, suffix=[".npz", "_preview.png"])
     return targets
@@ -129,7 +129,7 @@ def per_run(name):
 
 def train_inputs(wildcards):
     inputs = {"train": f"results/{wildcards.dataset}/data/train.npz",
-              "test": f"results/{wildcards.dataset}/data/test.npz"}
+              "validation": f"results/{wildcards.dataset}/data/validation.npz"}
     data = config["variants"][wildcards.variant]["train_data"]
     if data != "clean":
         inputs["distorted"] = f"results/{wildcards.dataset}/data/distorted/{data}.npz"
@@ -152,5 +152,10 @@ def uses_gpu(wildcards):
 
 def report_variants():
     """What the comparison shows of each variant besides its runs."""
-    return {name: {"seed_accuracy": v["seed_accuracy"], "description": v["description"]}
+    return {name: {"reported_accuracy": v["reported_accuracy"], "description": v["description"]}
             for name, v in config["variants"].items()}
+
+
+def convergence_rule():
+    """When a run counts as converged: the config's rule, its margin the study's relevant difference."""
+    return {**config["convergence"], "min_gain": config["stats"]["relevant_difference"]}

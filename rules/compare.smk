@@ -1,4 +1,4 @@
-# Comparison: aggregates over seeds, paired significance tests, the seed's claims, figures.
+# Comparison: aggregates over seeds, paired intervals, the original report's claims judged, figures.
 
 
 rule summarise:
@@ -26,6 +26,7 @@ rule summarise:
     params:
         code=CODE["compare"],
         variants=report_variants(),
+        convergence=convergence_rule(),
         seeds=SEEDS,
     log:
         "logs/{dataset}/compare/summarise.log",
@@ -39,6 +40,8 @@ rule significance:
     input:
         predictions=per_run("predictions.csv"),
         summary=compare_file("summary.csv"),
+        runs=compare_file("runs.csv"),
+        data_summary="results/{dataset}/data/summary.csv",
     output:
         csv=compare_file("significance.csv"),
         html=report(
@@ -52,7 +55,7 @@ rule significance:
             compare_file("claims.html"),
             caption="../report/claims.rst",
             category="Comparison",
-            labels={"dataset": "{dataset}", "item": "2 the seed's claims"},
+            labels={"dataset": "{dataset}", "item": "2 the original report's claims"},
         ),
         headline=report(
             compare_file("headline.html"),

@@ -1,9 +1,10 @@
-# Data stage: prepared splits with provenance, and elastically distorted training copies.
+# Data stage: prepared splits (train, validation carved from it, test) with provenance, and elastically distorted training copies.
 
 
 rule prepare_data:
     output:
         train="results/{dataset}/data/train.npz",
+        validation="results/{dataset}/data/validation.npz",
         test="results/{dataset}/data/test.npz",
         summary_csv="results/{dataset}/data/summary.csv",
         summary=report(

@@ -1,4 +1,4 @@
-"""Prepare the train and test splits of one configured dataset."""
+"""Prepare the train, validation and test splits of one configured dataset."""
 
 from cnnstudy.datasets import prepare, save_split, summary_frame
 from cnnstudy.jobs import job

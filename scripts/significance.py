@@ -1,26 +1,35 @@
-"""Paired tests between variants, the seed's claims judged, and the headline page."""
+"""Paired intervals between variants, the original report's claims judged, and the headline page."""
 
 import pandas as pd
 
 from cnnstudy.files import write_text
 from cnnstudy.jobs import job
-from cnnstudy.study import budget_caveat, claims_table, headline_html, read_predictions, significance_table
-from cnnstudy.tables import write_table
+from cnnstudy.study import (
+    claims_table, learning_speed_sentence, read_predictions, scope_sentence, significance_table,
+)
+from cnnstudy.tables import headline_html, write_table
 
 with job(snakemake.log[0]) as log:
     params, dataset = snakemake.params, snakemake.wildcards.dataset
-    correct, accuracy = read_predictions(snakemake.input.predictions)
+    settings = dict(params.stats)
     summary = pd.read_csv(snakemake.input.summary)
-    significance = significance_table([tuple(pair) for pair in params.pairs], correct, accuracy, dict(params.stats))
-    claims = claims_table(list(params.claims), significance, summary)
+    runs = pd.read_csv(snakemake.input.runs)
+    splits = pd.read_csv(snakemake.input.data_summary).set_index("split")
+    significance = significance_table([tuple(pair) for pair in params.pairs],
+                                      read_predictions(snakemake.input.predictions), settings)
+    claims = claims_table(list(params.claims), significance, summary, runs, settings)
+    delta, level = 100 * settings["relevant_difference"], 100 * (1 - settings["alpha"])
+    method = (f"Each comparison: the accuracy difference (variant minus reference) on the same test digits, "
+              f"averaged over seeds, with a {level:.0f}% interval that counts both which digits were tested and "
+              f"which run each seed produced; delta = {delta:.2f} pts is the smallest difference worth a claim. "
+              "better: interval above 0 and significant after Holm; not worse: lower end above -delta; not better: "
+              "upper end below +delta; equivalent: both ends within +-delta; anything else is inconclusive.")
     write_table(significance, snakemake.output.csv, snakemake.output.html,
-                title=f"Paired comparisons on {dataset} (exact McNemar, Holm-corrected)",
-                note="b: test digits only the reference got right; c: only the variant. difference_pts: "
-                     "variant minus reference accuracy, pooled over seeds. detectable_pts: the smallest "
-                     "difference the pooled test detects with the configured power.")
-    scope = budget_caveat(summary)
+                title=f"Paired comparisons on {dataset}: accuracy difference with its interval", note=method)
+    scope = scope_sentence(summary, claims, int(splits.loc["train", "count"]))
     write_table(claims, snakemake.output.claims_csv, snakemake.output.claims,
-                title=f"The seed's conclusions, judged on {dataset}", note=scope)
-    write_text(snakemake.output.headline, headline_html(dataset, summary, claims, significance, scope))
+                title=f"The original report's conclusions, judged on {dataset}", note=scope + " " + method)
+    instead = learning_speed_sentence(summary) if not summary["converged"].all() else ""
+    write_text(snakemake.output.headline, headline_html(dataset, scope, claims, summary, instead, method))
     for row in claims.itertuples():
         log(f"claim {row.number}: {row.verdict}: {row.claim}")

@@ -13,7 +13,7 @@ with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) a
     wildcards, params = snakemake.wildcards, snakemake.params
     model, history, meta = run_training(
         dict(params.model), dict(params.training), int(wildcards.seed),
-        Path(snakemake.input.train), Path(snakemake.input.test),
+        Path(snakemake.input.train), Path(snakemake.input.validation),
         Path(snakemake.input.distorted) if "distorted" in snakemake.input.keys() else None,
         Path(params.resume), params.code, log, progress_stream=log.stream,
     )
@@ -22,4 +22,4 @@ with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) a
     save_checkpoint(snakemake.output.checkpoint, model,
                     {**meta, "variant": wildcards.variant, "dataset": wildcards.dataset})
     Path(params.resume).unlink(missing_ok=True)
-    log(f"done in {meta['wall_seconds']:.1f}s: held-out accuracy {history[-1]['heldout_accuracy']:.4f}")
+    log(f"done in {meta['wall_seconds']:.1f}s: validation accuracy {history[-1]['val_accuracy']:.4f}")

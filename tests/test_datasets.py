@@ -60,8 +60,27 @@ def test_mnist5k_is_the_embedded_sample():
     assert provenance["counts_per_class"] == {str(c): 100 for c in range(10)}
     assert splits["train"][0].shape == (200, 28, 28)
     assert splits["train"][2]["counts_per_class"] == {str(c): 20 for c in range(10)}
+    assert splits["validation"][2]["counts_per_class"] == {str(c): 40 for c in range(10)}  # 10% of 4,000
     assert list(provenance["files"]) == ["mnist_5k.csv.gz"]
     assert images.max() > 200  # real digits, not an empty array
+
+
+def test_validation_is_carved_from_training_digits_only(tmp_path):
+    folder = write_idx_folder(tmp_path / "idx", train=200, test=50)
+    spec = {"source": "idx", "path": str(folder), "validation_fraction": 0.25, "split_seed": 3}
+    splits = prepare("x", spec)
+    train, validation, test = (splits[name][0] for name in ("train", "validation", "test"))
+    assert len(validation) == 50 and len(train) == 150 and len(test) == 50
+    assert np.bincount(splits["validation"][1]).tolist() == [5] * 10
+    all_train, _ = synthetic_digits(200, 1)
+    all_test, _ = synthetic_digits(50, 2)
+    np.testing.assert_array_equal(test, all_test)
+    rows = {bytes(image) for image in all_train}
+    assert {bytes(image) for image in validation} <= rows and {bytes(image) for image in train} <= rows
+    assert not {bytes(image) for image in validation} & {bytes(image) for image in train}
+    np.testing.assert_array_equal(prepare("x", spec)["validation"][0], validation)  # deterministic
+    with pytest.raises(DataError, match="validation_fraction 0.001 of 200 training digits"):
+        prepare("x", {**spec, "validation_fraction": 0.001})
 
 
 def test_idx_folder_gzip_and_raw(tmp_path):
@@ -69,9 +88,10 @@ def test_idx_folder_gzip_and_raw(tmp_path):
         folder = write_idx_folder(tmp_path / str(compress), train=30, test=10, compress=compress)
         splits = prepare("x", {"source": "idx", "path": str(folder), "cap": {"test": 5}})
         expected, _ = synthetic_digits(30, 1)
-        np.testing.assert_array_equal(splits["train"][0], expected)
+        together = np.concatenate([splits["train"][0], splits["validation"][0]])
+        assert sorted(map(bytes, together)) == sorted(map(bytes, expected))
         assert len(splits["test"][1]) == 5
-        assert splits["train"][2]["count"] == 30
+        assert splits["train"][2]["count"] == 27 and splits["validation"][2]["count"] == 3
 
 
 def test_torchvision_layout_is_found(tmp_path):
@@ -146,7 +166,7 @@ def test_mnist_download_through_torchvision(tmp_path, monkeypatch, local_mirror)
     target = tmp_path / "mnist"
     splits = prepare("mnist", {"source": "mnist", "path": str(target), "download": True}, md5s=md5s)
     assert (target / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists()
-    assert splits["train"][0].shape == (60, 28, 28)
+    assert splits["train"][0].shape == (54, 28, 28) and splits["validation"][0].shape == (6, 28, 28)
     assert splits["test"][2]["files"]["t10k-images-idx3-ubyte.gz"] == md5s["t10k-images-idx3-ubyte.gz"]
 
 

@@ -75,7 +75,7 @@ def test_training_on_cuda_records_the_device():
     images = torch.randint(0, 255, (64, 28, 28), dtype=torch.uint8)
     labels = (torch.arange(64) % 10).to(torch.uint8)
     model, history = train_variant({"family": "ciresan", "conv_depth": 3, "fc_depth": 1}, 0, train_images=images,
-                                   train_labels=labels, heldout_images=images, heldout_labels=labels,
+                                   train_labels=labels, val_images=images, val_labels=labels,
                                    settings=TrainSettings(epochs=1, batch_size=32), device=torch.device("cuda"),
                                    precision="bf16", log=lambda m: None)
     assert next(model.parameters()).is_cuda and len(history) == 1

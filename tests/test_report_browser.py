@@ -10,7 +10,7 @@ pytestmark = pytest.mark.workflow
 
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
 EXPECTED = {
-    "Comparison": ["0 headline", "1 summary table", "2 the seed's claims", "3 significance",
+    "Comparison": ["0 headline", "1 summary table", "2 the original report's claims", "3 significance",
                    "4 accuracy per variant", "5 accuracy vs cost"],
     "Evaluation": ["every run", "confusion matrix of the best variant", "misclassified digits"],
     "Training": ["learning curves"],

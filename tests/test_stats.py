@@ -6,11 +6,8 @@ from scipy import stats as scipy_stats
 
 from cnnstudy import stats
 
-
-@pytest.mark.parametrize("b, c", [(0, 0), (0, 5), (3, 9), (10, 10), (25, 11), (40, 2), (1, 0)])
-def test_mcnemar_equals_the_exact_binomial_test(b, c):
-    expected = 1.0 if b + c == 0 else scipy_stats.binomtest(b, b + c, 0.5).pvalue
-    assert stats.mcnemar_exact(b, c) == pytest.approx(expected, rel=1e-12)
+DELTA, ALPHA = 0.001, 0.05  # 0.1 points
+EXPECTS = list(stats.EXPECTATIONS)
 
 
 def test_discordant_counts():
@@ -37,32 +34,108 @@ def test_mean_ci_on_known_input():
     assert single["mean"] == 0.9 and math.isnan(single["ci_low"])
 
 
-def test_paired_t_needs_three_seeds():
-    assert math.isnan(stats.paired_t([0.9, 0.91], [0.92, 0.93]))
-    expected = scipy_stats.ttest_rel([0.92, 0.95, 0.93], [0.9, 0.91, 0.92]).pvalue
-    assert stats.paired_t([0.9, 0.91, 0.92], [0.92, 0.95, 0.93]) == pytest.approx(expected)
+def classifier(rng, accuracy, seeds, digits):
+    return rng.random((seeds, digits)) < accuracy
 
 
-def test_detectable_difference_shrinks_with_more_pairs():
-    small = stats.detectable_difference(20, 20, 1000)
-    large = stats.detectable_difference(200, 200, 10000)
-    assert large < small
-    assert small == pytest.approx((1.959964 + 0.841621) * math.sqrt(0.04 / 1000), rel=1e-5)
+def decide(variant, reference, expect, delta=DELTA):
+    result = stats.paired_difference(variant, reference)
+    return stats.outcome(expect, result["ci_low"], result["ci_high"], result["p"], delta, ALPHA)
 
 
-def test_verdicts():
-    assert stats.verdict(0.01, 0.001, 0.002, 0.005) == "better"
-    assert stats.verdict(-0.01, 0.001, 0.002, 0.005) == "worse"
-    assert stats.verdict(0.001, 0.5, 0.002, 0.005) == "no significant difference"
-    assert stats.verdict(0.001, 0.5, 0.02, 0.005) == "underpowered"
+@pytest.mark.parametrize("digits, expected", [(1_000, "inconclusive"), (100_000, "pass")])
+def test_identical_classifiers_are_equivalent_only_on_enough_digits(digits, expected):
+    same = classifier(np.random.default_rng(0), 0.99, 3, digits)
+    assert decide(same, same.copy(), "equivalent") == expected
 
 
-def test_compare_pools_seeds():
-    reference = {0: np.array([1, 1, 1, 0], bool), 1: np.array([1, 0, 1, 1], bool)}
-    variant = {0: np.array([1, 1, 1, 1], bool), 1: np.array([1, 1, 1, 1], bool)}
-    result = stats.compare(reference, variant, {0: 0.75, 1: 0.75}, {0: 1.0, 1: 1.0})
-    assert (result["b"], result["c"]) == (0, 2)
-    assert result["difference"] == pytest.approx(0.25)
-    assert result["p_pooled"] == pytest.approx(0.5)
-    assert [row["p"] for row in result["per_seed"]] == [1.0, 1.0]
-    assert math.isnan(result["p_seed_level"])
+def test_a_true_two_point_gap_on_ten_thousand_digits_is_better():
+    rng = np.random.default_rng(1)
+    hard = rng.random(10_000)  # shared digit difficulty: both nets fail on the hardest digits
+    variant = np.stack([hard > 0.03 + rng.normal(0, 0.002) for _ in range(3)])
+    reference = np.stack([hard > 0.05 + rng.normal(0, 0.002) for _ in range(3)])
+    result = stats.paired_difference(variant, reference)
+    assert result["difference"] == pytest.approx(0.02, abs=0.004)  # the gap built in, up to seed shifts
+    assert decide(variant, reference, "better") == "pass"
+    assert decide(variant, reference, "worse") == "fail"
+    assert decide(variant, reference, "not_better") == "fail"
+    assert decide(variant, reference, "equivalent") == "fail"
+
+
+@pytest.mark.parametrize("expect", EXPECTS)
+def test_no_expectation_passes_by_default(expect):
+    rng = np.random.default_rng(2)
+    one_seed = classifier(rng, 0.9, 1, 10_000), classifier(rng, 0.9, 1, 10_000)
+    assert decide(*one_seed, expect) == "inconclusive"  # no interval without run-to-run variation
+    few_digits = classifier(rng, 0.9, 3, 100), classifier(rng, 0.9, 3, 100)
+    assert decide(*few_digits, expect) == "inconclusive"  # an interval too wide to decide anything
+    assert stats.outcome(expect, math.nan, math.nan, math.nan, DELTA, ALPHA) == "inconclusive"
+
+
+@pytest.mark.parametrize("low, high, p, outcomes", [
+    # interval (points / 100), Holm p -> better, worse, not_worse, not_better, equivalent
+    (0.002, 0.010, 0.001, ["pass", "fail", "pass", "fail", "fail"]),
+    (0.002, 0.010, 0.200, ["inconclusive", "fail", "pass", "fail", "fail"]),  # not significant after Holm
+    (-0.0005, 0.0005, 0.9, ["fail", "fail", "pass", "pass", "pass"]),
+    (-0.0005, 0.004, 0.3, ["inconclusive", "fail", "pass", "inconclusive", "inconclusive"]),
+    (-0.004, 0.004, 0.9, ["inconclusive"] * 5),
+    (-0.010, -0.002, 0.001, ["fail", "pass", "fail", "pass", "fail"]),
+])
+def test_outcomes_follow_interval_and_margin(low, high, p, outcomes):
+    assert [stats.outcome(expect, low, high, p, DELTA, ALPHA) for expect in EXPECTS] == outcomes
+
+
+def test_finding_names_what_the_interval_shows():
+    assert stats.finding(0.002, 0.01, 0.001, DELTA, ALPHA) == "better"
+    assert stats.finding(-0.0005, 0.0005, 0.9, DELTA, ALPHA) == "equivalent"
+    assert stats.finding(-0.004, 0.004, 0.9, DELTA, ALPHA) == "inconclusive"
+    assert stats.finding(math.nan, math.nan, math.nan, DELTA, ALPHA) == "undecided (one seed)"
+
+
+def simulated_study(rng, seeds, digits, gap):
+    """Two nets on the same digits: shared digit difficulty, a random shift per trained run."""
+    difficulty = rng.normal(0, 2.0, digits)
+    runs = []
+    for logit in (4.0 + gap, 4.0):
+        shift = rng.normal(0, 0.3, (seeds, 1))
+        runs.append(rng.random((seeds, digits)) < 1 / (1 + np.exp(-(logit + difficulty + shift))))
+    return runs
+
+
+def true_difference(rng, gap):
+    difficulty, a, b = rng.normal(0, 2.0, 10**6), rng.normal(0, 0.3, 10**6), rng.normal(0, 0.3, 10**6)
+    return float(np.mean(1 / (1 + np.exp(-(4.0 + gap + difficulty + a))) - 1 / (1 + np.exp(-(4.0 + difficulty + b)))))
+
+
+def test_interval_covers_the_true_difference_at_about_its_level():
+    rng = np.random.default_rng(3)
+    truth = true_difference(rng, 0.3)
+    covered = []
+    for _ in range(400):
+        result = stats.paired_difference(*simulated_study(rng, 3, 2_000, 0.3))
+        covered.append(result["ci_low"] <= truth <= result["ci_high"])
+    assert 0.91 <= np.mean(covered) <= 0.99
+
+
+def test_the_seed_term_widens_the_interval():
+    rng = np.random.default_rng(4)
+    variant, reference = simulated_study(rng, 3, 5_000, 0.3)
+    with_seeds = stats.paired_difference(variant, reference)
+    assert with_seeds["seed_term"] > 0
+    pooled_digits_only = math.sqrt(with_seeds["digit_term"])
+    assert with_seeds["se"] > pooled_digits_only
+
+
+def test_evidence_needed_shrinks_the_interval_enough():
+    rng = np.random.default_rng(5)
+    variant, reference = simulated_study(rng, 3, 1_000, 0.15)
+    result = stats.paired_difference(variant, reference)
+    needed = stats.evidence_needed("better", result, 0.005)
+    assert needed["seeds"] > 3 or math.isinf(needed["seeds"])
+    assert needed["digits"] > 1_000 or math.isinf(needed["digits"])
+    if not math.isinf(needed["digits"]):  # with that many digits the projected interval decides
+        digit_term = result["digit_term"] * 1_000 / needed["digits"]
+        half = 1.96 * math.sqrt(result["seed_term"] + digit_term)
+        assert half <= stats.half_width_to_decide("better", result["difference"], 0.005) + 1e-12
+    one_seed = stats.paired_difference(variant[:1], reference[:1])
+    assert math.isnan(stats.evidence_needed("better", one_seed, 0.005)["seeds"])

@@ -23,8 +23,8 @@ def tiny_data(count=96, seed=0):
 def run(epochs=3, seed=0, **extra):
     images, labels = tiny_data()
     settings = TrainSettings(epochs=epochs, batch_size=32, lr=3e-3, eval_batch_size=50)
-    return train_variant(TINY, seed, train_images=images, train_labels=labels, heldout_images=images[:40],
-                         heldout_labels=labels[:40], settings=settings, device=CPU, precision="fp32",
+    return train_variant(TINY, seed, train_images=images, train_labels=labels, val_images=images[:40],
+                         val_labels=labels[:40], settings=settings, device=CPU, precision="fp32",
                          log=lambda message: None, **extra)
 
 
@@ -36,7 +36,7 @@ def test_tiny_model_overfits_a_small_batch():
     history = fit(model, images, labels, images, labels, settings, seed=0, device=CPU, precision="fp32",
                   log=lambda message: None)
     assert history[-1]["train_accuracy"] == 1.0
-    assert history[-1]["heldout_accuracy"] == 1.0
+    assert history[-1]["val_accuracy"] == 1.0
     assert history[-1]["train_loss"] < history[0]["train_loss"] / 10
 
 
@@ -66,12 +66,12 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
     images, labels = tiny_data()
     settings = TrainSettings(epochs=4, batch_size=32, lr=3e-3, eval_batch_size=50)
     resumed, history = train_variant(
-        TINY, 0, train_images=images, train_labels=labels, heldout_images=images[:40], heldout_labels=labels[:40],
+        TINY, 0, train_images=images, train_labels=labels, val_images=images[:40], val_labels=labels[:40],
         settings=settings, device=CPU, precision="fp32", resume_file=resume, resume_key="k", log=messages.append)
     assert any("resuming after epoch 2" in m for m in messages)
     assert len([m for m in messages if m.startswith("epoch")]) == 2  # only epochs 3 and 4 ran again
     straight, straight_history = run(epochs=4)
-    assert [row["heldout_accuracy"] for row in history] == [row["heldout_accuracy"] for row in straight_history]
+    assert [row["val_accuracy"] for row in history] == [row["val_accuracy"] for row in straight_history]
     assert [row["train_loss"] for row in history] == [row["train_loss"] for row in straight_history]
     for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
         assert torch.equal(a, b)
@@ -82,7 +82,7 @@ def test_resume_state_of_other_settings_is_ignored(tmp_path):
     run(epochs=1, resume_file=resume, resume_key="old")
     messages = []
     images, labels = tiny_data()
-    train_variant(TINY, 0, train_images=images, train_labels=labels, heldout_images=images, heldout_labels=labels,
+    train_variant(TINY, 0, train_images=images, train_labels=labels, val_images=images, val_labels=labels,
                   settings=TrainSettings(epochs=1, batch_size=32), device=CPU, precision="fp32",
                   resume_file=resume, resume_key="new", log=messages.append)
     assert any("belongs to other settings" in m for m in messages)

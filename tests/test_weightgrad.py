@@ -100,8 +100,8 @@ def test_bf16_training_with_routed_layers_is_deterministic():
     settings = TrainSettings(epochs=2, batch_size=16, eval_batch_size=32)
 
     def train():
-        return train_variant(spec, 0, train_images=images, train_labels=labels, heldout_images=images[:32],
-                             heldout_labels=labels[:32], settings=settings, device=CPU, precision="bf16",
+        return train_variant(spec, 0, train_images=images, train_labels=labels, val_images=images[:32],
+                             val_labels=labels[:32], settings=settings, device=CPU, precision="bf16",
                              log=lambda message: None)
 
     (model_a, history_a), (model_b, history_b) = train(), train()

@@ -22,10 +22,11 @@ def test_prepared_data(study_run):
         provenance = json.loads(str(train["provenance"]))
     assert provenance["source"] == "mnist5k" and provenance["cap"] == 200
     assert provenance["files"]["mnist_5k.csv.gz"]
-    with np.load(data / "test.npz") as test:
-        assert len(test["labels"]) == 100
+    with np.load(data / "test.npz") as test, np.load(data / "validation.npz") as validation:
+        assert len(test["labels"]) == 100 and len(validation["labels"]) == 100
+        assert json.loads(str(validation["provenance"]))["validation_fraction"] == 0.1
     summary = pd.read_csv(data / "summary.csv")
-    assert summary["count"].tolist() == [200, 100]
+    assert summary["count"].tolist() == [200, 100, 100]
 
 
 def test_distorted_copies_and_preview(study_run):
@@ -60,7 +61,7 @@ def test_trained_and_evaluated(study_run):
     assert checkpoint["meta"]["device"] == "cpu" and checkpoint["meta"]["torch"] == torch.__version__
     history = pd.read_csv(run / "history.csv")
     assert history["epoch"].tolist() == [1, 2]
-    assert {"train_loss", "train_accuracy", "heldout_loss", "heldout_accuracy", "lr", "seconds"} <= set(history)
+    assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds"} <= set(history)
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0.1 < metrics["accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 10
     speed = json.loads((run / "speed.json").read_text())
@@ -79,9 +80,17 @@ def test_comparison_outputs(study_run):
     significance = pd.read_csv(compare / "significance.csv")
     assert {(r.variant, r.reference) for r in significance.itertuples()} == {
         ("separable", "small"), ("small-elastic", "small")}
-    assert set(significance["verdict"]) <= {"better", "worse", "no significant difference", "underpowered"}
+    assert (significance["ci_low_pts"] <= significance["difference_pts"]).all()
+    assert (significance["delta_pts"] == 0.5).all()
+    # 2 epochs on 200 digits converge nothing: the claim is not tested, whatever the intervals say
+    runs = pd.read_csv(compare / "runs.csv")
+    assert not runs["converged"].any() and runs["convergence"].str.contains("2 epoch").all()
     claims = pd.read_csv(compare / "claims.csv")
-    assert claims["verdict"].iloc[0] in {"supported", "refuted", "not shown"}
+    assert claims["verdict"].iloc[0].startswith("not tested: models not converged (small, small-elastic")
+    assert "95% CI" in claims["evidence"].iloc[0] and "overfitting" in claims["evidence"].iloc[0]
+    headline = (compare / "headline.html").read_text()
+    assert "What this run can tell:</b> No variant converged in 2 epoch(s) on 200 training digits" in headline
+    assert "Shown instead (learning speed" in headline
     for name in ["accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png",
                  "misclassified.png"]:
         assert imread(compare / name).shape[0] > 100, name

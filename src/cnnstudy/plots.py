@@ -81,7 +81,7 @@ def separable_sweep(frame: pd.DataFrame, path: Path | str) -> None:
 
 
 def accuracy_by_variant(summary: pd.DataFrame, path: Path | str) -> None:
-    """Mean test accuracy with its 95% CI per variant; the seed's reported value beside it."""
+    """Mean test accuracy with its 95% CI per variant; the original report's value beside it."""
     frame = summary.sort_values("accuracy_mean")
     figure, axis = plt.subplots(figsize=(7, 0.45 * len(frame) + 1.5))
     y = np.arange(len(frame))
@@ -89,8 +89,8 @@ def accuracy_by_variant(summary: pd.DataFrame, path: Path | str) -> None:
     upper = (frame["accuracy_ci_high"] - frame["accuracy_mean"]).fillna(0)
     axis.errorbar(frame["accuracy_mean"] * 100, y, xerr=[lower * 100, upper * 100], fmt="o", color="black",
                   capsize=3, label="ours: mean, 95% CI over seeds")
-    seeds = frame["seed_accuracy"].astype(float)
-    axis.plot(seeds * 100, y, "D", mfc="white", color="0.45", label="seed's reported accuracy")
+    reported = frame["reported_accuracy"].astype(float)
+    axis.plot(reported * 100, y, "D", mfc="white", color="0.45", label="the original report's accuracy")
     axis.set_yticks(y, frame["variant"])
     axis.set_xlabel("test accuracy (%)")
     axis.set_title("Accuracy per variant")
@@ -135,22 +135,22 @@ def accuracy_vs_cost(summary: pd.DataFrame, path: Path | str) -> None:
 
 
 def learning_curves(histories: pd.DataFrame, path: Path | str) -> None:
-    """Held-out accuracy and training loss per epoch, mean over seeds, one line per variant."""
+    """Validation accuracy and training loss per epoch, mean over seeds, one line per variant."""
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     mean = histories.groupby(["variant", "epoch"], as_index=False).mean(numeric_only=True)
     variants = sorted(mean["variant"].unique())
     for look, name in zip(styles(len(variants)), variants):
         rows = mean[mean["variant"] == name]
-        axes[0].plot(rows["epoch"], rows["heldout_accuracy"] * 100, label=name, **look)
+        axes[0].plot(rows["epoch"], rows["val_accuracy"] * 100, label=name, **look)
         axes[1].plot(rows["epoch"], rows["train_loss"], label=name, **look)
-    axes[0].set_ylabel("held-out accuracy (%)")
+    axes[0].set_ylabel("validation accuracy (%)")
     axes[1].set_ylabel("training loss")
     axes[1].set_yscale("log")
     for axis in axes:
         axis.set_xlabel("epoch")
         axis.grid(True, alpha=0.3)
         axis.xaxis.get_major_locator().set_params(integer=True)
-    axes[0].set_title("Held-out accuracy per epoch")
+    axes[0].set_title("Validation accuracy per epoch")
     axes[1].set_title("Training loss per epoch")
     axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     save(figure, path)

@@ -1,4 +1,4 @@
-"""The study's answer: aggregates over seeds, paired tests, and the seed's claims judged.
+"""The study's answer: aggregates over seeds, paired intervals, and the original report's claims judged.
 
 Every function takes plain tables (pandas) or dicts and returns a table, so the workflow's
 scripts only read files and write the results.
@@ -14,58 +14,63 @@ import numpy as np
 import pandas as pd
 
 from cnnstudy import stats
+from cnnstudy.convergence import convergence
+from cnnstudy.tables import interval_text
 
-EXPECTATIONS = {
-    # expect -> (verdicts that support, verdicts that refute)
-    "better": ({"better"}, {"worse"}),
-    "worse": ({"worse"}, {"better"}),
-    "not_worse": ({"better", "no significant difference"}, {"worse"}),
-    "not_better": ({"worse", "no significant difference"}, {"better"}),
-}
+Key = tuple[str, int]
 
 
-FLIPPED = {"better": "worse", "worse": "better"}
-
-
-def run_table(metrics: dict[tuple[str, int], dict[str, Any]], speeds: dict[tuple[str, int], dict[str, Any]],
-              histories: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame:
-    """One row per trained (variant, seed): test metrics, speed and the last epoch's gap."""
+def run_table(metrics: dict[Key, dict[str, Any]], speeds: dict[Key, dict[str, Any]],
+              histories: dict[Key, pd.DataFrame], rule: dict[str, Any]) -> pd.DataFrame:
+    """One row per trained (variant, seed): test metrics, speed, and whether it converged
+    (``rule``: the convergence settings, see cnnstudy.convergence)."""
     rows = []
     for (variant, seed), m in sorted(metrics.items()):
-        last = histories[(variant, seed)].iloc[-1]
+        history = histories[(variant, seed)]
+        last = history.iloc[-1]
+        judged = convergence(history, rule["window"], rule["min_gain"], rule["min_train_accuracy"])
         rows.append({
             "variant": variant, "seed": seed, "accuracy": m["accuracy"], "f1_macro": m["f1_macro"],
             "precision_macro": m["precision_macro"], "recall_macro": m["recall_macro"], "loss": m["loss"],
             "latency_ms": speeds[(variant, seed)]["latency_ms"],
             "throughput": speeds[(variant, seed)]["throughput_images_per_s"],
             "train_accuracy": float(last["train_accuracy"]), "epochs": int(last["epoch"]),
-            "train_seconds": float(histories[(variant, seed)]["seconds"].sum()),
+            "train_seconds": float(history["seconds"].sum()),
+            "seconds_per_epoch": float(history["seconds"].mean()),
+            "best_val_accuracy": judged["best_val_accuracy"], "val_gain": judged["val_gain"],
+            "converged": judged["converged"], "convergence": judged["why"],
         })
     return pd.DataFrame(rows)
 
 
 def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]],
                   variants: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    """Mean, std and 95% CI of accuracy and macro F1 per variant, beside cost and the seed."""
+    """Mean, std and 95% CI of accuracy and macro F1 per variant, beside cost, convergence and
+    the accuracy the original report gives for it."""
     rows = []
     for variant, group in runs.groupby("variant", sort=False):
         accuracy = stats.mean_ci(group["accuracy"], bounds=(0.0, 1.0))
         f1 = stats.mean_ci(group["f1_macro"], bounds=(0.0, 1.0))
-        seed_accuracy = variants[variant].get("seed_accuracy")
+        reported = variants[variant].get("reported_accuracy")
         rows.append({
             "variant": variant,
             "seeds": accuracy["n"],
             "accuracy_mean": accuracy["mean"], "accuracy_std": accuracy["std"],
             "accuracy_ci_low": accuracy["ci_low"], "accuracy_ci_high": accuracy["ci_high"],
             "f1_mean": f1["mean"], "f1_std": f1["std"], "f1_ci_low": f1["ci_low"], "f1_ci_high": f1["ci_high"],
-            "seed_accuracy": math.nan if seed_accuracy is None else seed_accuracy,
-            "ours_minus_seed_pts": math.nan if seed_accuracy is None else 100 * (accuracy["mean"] - seed_accuracy),
+            "reported_accuracy": math.nan if reported is None else reported,
+            "ours_minus_reported_pts": math.nan if reported is None else 100 * (accuracy["mean"] - reported),
             "generalisation_gap_pts": 100 * float((group["train_accuracy"] - group["accuracy"]).mean()),
+            "best_val_accuracy": float(group["best_val_accuracy"].mean()),
+            "converged_runs": int(group["converged"].sum()),
+            "converged": bool(group["converged"].all()),
+            "epochs": int(group["epochs"].max()),
             "macs": audits[variant]["macs"],
             "params": audits[variant]["params"],
             "latency_ms": float(group["latency_ms"].median()),
             "throughput_img_s": float(group["throughput"].median()),
             "train_seconds": float(group["train_seconds"].mean()),
+            "seconds_per_epoch": float(group["seconds_per_epoch"].mean()),
             "description": variants[variant].get("description", ""),
         })
     return pd.DataFrame(rows).sort_values("accuracy_mean", ascending=False, ignore_index=True)
@@ -73,120 +78,181 @@ def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]],
 
 def summary_for_report(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as a reader wants it: percentages, intervals in one cell, costs in millions."""
-
-    def interval(low: float, high: float) -> str:
-        return "" if math.isnan(low) else f"{100 * low:.2f} - {100 * high:.2f}"
-
     return pd.DataFrame({
         "variant": summary["variant"],
         "seeds": summary["seeds"],
         "accuracy %": (100 * summary["accuracy_mean"]).round(2),
-        "95% CI": [interval(lo, hi) for lo, hi in zip(summary["accuracy_ci_low"], summary["accuracy_ci_high"])],
+        "95% CI": [interval_text(lo, hi) for lo, hi in zip(summary["accuracy_ci_low"], summary["accuracy_ci_high"])],
         "std (pts)": (100 * summary["accuracy_std"]).round(2),
         "macro F1 %": (100 * summary["f1_mean"]).round(2),
-        "seed's accuracy %": (100 * summary["seed_accuracy"]).round(2),
-        "ours - seed (pts)": summary["ours_minus_seed_pts"].round(2),
+        "converged": [f"{c}/{n}" for c, n in zip(summary["converged_runs"], summary["seeds"])],
+        "epochs": summary["epochs"],
+        "original report %": (100 * summary["reported_accuracy"]).round(2),
+        "ours - original (pts)": summary["ours_minus_reported_pts"].round(2),
         "MMACs": (summary["macs"] / 1e6).round(1),
         "M params": (summary["params"] / 1e6).round(2),
+        "s / epoch": summary["seconds_per_epoch"].round(1),
         "latency ms": summary["latency_ms"].round(2),
         "train - test (pts)": summary["generalisation_gap_pts"].round(2),
         "description": summary["description"],
     })
 
 
-def significance_table(pairs: list[tuple[str, str]], correct: dict[tuple[str, int], np.ndarray],
-                       accuracy: dict[tuple[str, int], float], settings: dict[str, float]) -> pd.DataFrame:
-    """Exact McNemar per seed and pooled, a seed-level t-test (>= 3 seeds), Holm over the family."""
-    alpha, power, relevant = settings["alpha"], settings["power"], settings["relevant_difference"]
+def significance_table(pairs: list[tuple[str, str]], correct: dict[Key, np.ndarray],
+                       settings: dict[str, float]) -> pd.DataFrame:
+    """The paired accuracy difference of each pair over its common seeds, with its interval
+    (cnnstudy.stats.paired_difference), Holm over the family, and what the interval shows
+    against the relevance margin."""
+    alpha, delta = settings["alpha"], settings["relevant_difference"]
     rows = []
     for variant, reference in pairs:
-        seeds_v = {s: c for (v, s), c in correct.items() if v == variant}
-        seeds_r = {s: c for (v, s), c in correct.items() if v == reference}
-        result = stats.compare(
-            seeds_r, seeds_v,
-            {s: accuracy[(reference, s)] for s in seeds_r}, {s: accuracy[(variant, s)] for s in seeds_v},
-        )
-        pairs_count = result["test_size"] * len(result["seeds"])
+        seeds = sorted({s for v, s in correct if v == variant} & {s for v, s in correct if v == reference})
+        result = stats.paired_difference(np.stack([correct[(variant, s)] for s in seeds]),
+                                         np.stack([correct[(reference, s)] for s in seeds]), 1 - alpha)
         rows.append({
-            "variant": variant, "reference": reference, "seeds": len(result["seeds"]),
-            "test_size": result["test_size"],
+            "variant": variant, "reference": reference, "seeds": result["seeds"], "test_digits": result["digits"],
             "difference_pts": 100 * result["difference"],
+            "ci_low_pts": 100 * result["ci_low"], "ci_high_pts": 100 * result["ci_high"],
+            "delta_pts": 100 * delta, "p": result["p"],
             "b_reference_only": result["b"], "c_variant_only": result["c"],
-            "p_per_seed": "; ".join(f"seed {r['seed']}: {r['p']:.3g}" for r in result["per_seed"]),
-            "p_pooled": result["p_pooled"],
-            "p_seed_level": result["p_seed_level"],
-            "detectable_pts": 100 * stats.detectable_difference(result["b"], result["c"], pairs_count, alpha, power),
+            "seed_term": result["seed_term"], "digit_term": result["digit_term"],
         })
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame["p_pooled_holm"] = stats.holm(frame["p_pooled"].tolist())
-    frame["p_seed_level_holm"] = stats.holm(frame["p_seed_level"].tolist())
-    verdicts, notes = [], []
-    for row in frame.itertuples():
-        verdicts.append(stats.verdict(row.difference_pts / 100, deciding_p(row), row.detectable_pts / 100,
-                                      relevant, alpha))
-        note = []
-        if row.seeds < 3:
-            note.append(f"{row.seeds} seed(s): no seed-level test (needs >= 3), pooled McNemar decides")
-        if row.detectable_pts / 100 > relevant:
-            note.append(f"could only detect differences >= {row.detectable_pts:.2f} pts "
-                        f"(relevant: {100 * relevant:.2f}) at power {power:.0%}")
-        notes.append("; ".join(note))
-    frame["verdict"] = verdicts
-    frame["note"] = notes
+    frame["p_holm"] = stats.holm(frame["p"].tolist())
+    frame["finding"] = [stats.finding(r.ci_low_pts / 100, r.ci_high_pts / 100, r.p_holm, delta, alpha)
+                        for r in frame.itertuples()]
     return frame
 
 
-def judge(expect: str, verdict: str) -> str:
-    """'pass', 'fail' or 'open' for one test of a claim."""
-    supports, refutes = EXPECTATIONS[expect]
-    if verdict in refutes:
-        return "fail"
-    if verdict in supports:
-        return "pass"
-    return "open"
+def oriented(significance: pd.DataFrame, variant: str, reference: str) -> dict[str, Any] | None:
+    """The significance row of a pair, turned to read 'variant minus reference'."""
+    for row in significance.to_dict("records"):
+        if (row["variant"], row["reference"]) == (variant, reference):
+            return row
+        if (row["variant"], row["reference"]) == (reference, variant):
+            return {**row, "variant": variant, "reference": reference, "difference_pts": -row["difference_pts"],
+                    "ci_low_pts": -row["ci_high_pts"], "ci_high_pts": -row["ci_low_pts"],
+                    "b_reference_only": row["c_variant_only"], "c_variant_only": row["b_reference_only"]}
+    return None
 
 
-def claims_table(claims: list[dict[str, Any]], significance: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """Each of the seed's claims with our evidence and a verdict: supported, refuted, not shown."""
-    by_pair = {}
-    for row in significance.itertuples() if len(significance) else []:
-        by_pair[(row.variant, row.reference)] = row
-        by_pair[(row.reference, row.variant)] = row._replace(
-            variant=row.reference, reference=row.variant, difference_pts=-row.difference_pts,
-            verdict=FLIPPED.get(row.verdict, row.verdict))
-    cost = summary.set_index("variant")
+def to_settle(expect: str, row: dict[str, Any], delta: float, level: float) -> str:
+    """For an inconclusive test: roughly what more evidence would decide it."""
+    result = {"difference": row["difference_pts"] / 100, "seeds": row["seeds"], "digits": row["test_digits"],
+              "seed_term": row["seed_term"], "digit_term": row["digit_term"]}
+    needed = stats.evidence_needed(expect, result, delta, level)
+    if math.isnan(needed["seeds"]):
+        return "a second seed first (one seed cannot show run-to-run variation)"
+    if math.isinf(needed["seeds"]) and math.isinf(needed["digits"]):
+        return "more seeds and more test digits (the estimate sits close to a bound)"
+    parts = []
+    if not math.isinf(needed["seeds"]):
+        parts.append(f"~{needed['seeds']:,} seeds at {row['test_digits']:,} test digits")
+    if not math.isinf(needed["digits"]):
+        parts.append(f"~{needed['digits']:,} test digits at {row['seeds']} seeds")
+    return " or ".join(parts)
+
+
+def overfitting_line(variant: str, reference: str, runs: pd.DataFrame) -> str:
+    """Train-minus-test gap of two variants, and its paired difference over seeds."""
+    gap = (runs["train_accuracy"] - runs["accuracy"]).groupby([runs["variant"], runs["seed"]]).first()
+    if variant not in gap.index.get_level_values(0) or reference not in gap.index.get_level_values(0):
+        return f"overfitting, {variant} vs {reference}: not run"
+    seeds = sorted(set(gap[variant].index) & set(gap[reference].index))
+    difference = stats.mean_ci([gap[variant][s] - gap[reference][s] for s in seeds])
+    interval = interval_text(difference["ci_low"], difference["ci_high"], sign=True)
+    return (f"overfitting (train - test accuracy at the last epoch): {variant} {100 * gap[variant].mean():.2f} pts, "
+            f"{reference} {100 * gap[reference].mean():.2f} pts; difference {100 * difference['mean']:+.2f} pts"
+            + (f", 95% CI {interval} over seeds" if interval else ""))
+
+
+def claims_table(claims: list[dict[str, Any]], significance: pd.DataFrame, summary: pd.DataFrame,
+                 runs: pd.DataFrame, settings: dict[str, float]) -> pd.DataFrame:
+    """Each of the original report's claims with the evidence and a verdict.
+
+    A claim is decided by its tests of role ``decides``: supported when each passes, refuted
+    when one fails (cnnstudy.stats.outcome), inconclusive otherwise. When a variant of those
+    tests has not converged, the claim is "not tested" at all: its conclusions are about
+    converged accuracy. Tests of role ``context`` are shown and decide nothing; ``overfitting``
+    shows the train-minus-test gaps.
+    """
+    alpha, delta = settings["alpha"], settings["relevant_difference"]
+    variants = summary.set_index("variant")
     rows = []
     for number, claim in enumerate(claims, start=1):
-        outcomes, evidence = [], []
+        outcomes, lines, settle, involved = [], [], [], set()
         for test in claim["tests"]:
-            row = by_pair.get((test["variant"], test["reference"]))
-            if row is None:
-                outcomes.append("open")
-                evidence.append(f"{test['variant']} vs {test['reference']}: not run")
+            variant, reference, role = test["variant"], test["reference"], test.get("role", "decides")
+            note = f" [{test['note']}]" if test.get("note") else ""
+            if role == "overfitting":
+                lines.append(overfitting_line(variant, reference, runs) + note)
                 continue
-            outcome = judge(test["expect"], row.verdict)
-            outcomes.append(outcome)
-            macs_ratio = cost.loc[test["variant"], "macs"] / cost.loc[test["reference"], "macs"]
-            evidence.append(
-                f"{test['variant']} vs {test['reference']} (expect {test['expect'].replace('_', ' ')}): "
-                f"{row.difference_pts:+.2f} pts, p(Holm) {deciding_p(row):.3g}, {row.verdict}; "
-                f"MACs x{macs_ratio:.2f} -> {outcome}"
+            row = oriented(significance, variant, reference)
+            label = f"{variant} vs {reference} (expect {test['expect'].replace('_', ' ')})"
+            if row is None or variant not in variants.index or reference not in variants.index:
+                lines.append(f"{label}: not run{note}")
+                if role == "decides":
+                    outcomes.append("inconclusive")
+                continue
+            outcome = stats.outcome(test["expect"], row["ci_low_pts"] / 100, row["ci_high_pts"] / 100,
+                                    row["p_holm"], delta, alpha)
+            interval = interval_text(row["ci_low_pts"], row["ci_high_pts"], scale=1, sign=True)
+            cost = (f"MACs x{variants.loc[variant, 'macs'] / variants.loc[reference, 'macs']:.2f}, "
+                    f"s/epoch x{variants.loc[variant, 'seconds_per_epoch'] / variants.loc[reference, 'seconds_per_epoch']:.2f}")
+            lines.append(
+                f"{'context: ' if role == 'context' else ''}{label}: {row['difference_pts']:+.2f} pts, "
+                f"{100 * (1 - alpha):.0f}% CI {interval or 'none (one seed)'}, delta {100 * delta:.2f}, "
+                f"p(Holm) {row['p_holm']:.3g} -> {outcome}; {cost}{note}"
             )
-        if "fail" in outcomes:
+            if role == "decides":
+                outcomes.append(outcome)
+                involved |= {variant, reference}
+                if outcome == "inconclusive":
+                    settle.append(f"{variant} vs {reference}: {to_settle(test['expect'], row, delta, 1 - alpha)}")
+        unconverged = sorted(v for v in involved if not variants.loc[v, "converged"])
+        if unconverged:
+            best = 100 * variants.loc[unconverged, "best_val_accuracy"].max()
+            verdict = f"not tested: models not converged ({', '.join(unconverged)}; best {best:.1f}% validation accuracy)"
+            settle = [f"train {', '.join(unconverged)} until validation accuracy plateaus "
+                      f"(convergence column of the summary)"]
+        elif "fail" in outcomes:
             verdict = "refuted"
-        elif all(o == "pass" for o in outcomes):
+        elif outcomes and all(o == "pass" for o in outcomes):
             verdict = "supported"
         else:
-            verdict = "not shown"
-        rows.append({"number": number, "claim": claim["claim"], "verdict": verdict, "evidence": " | ".join(evidence)})
+            verdict = "inconclusive"
+        rows.append({"number": number, "claim": claim["claim"], "verdict": verdict,
+                     "evidence": " | ".join(lines), "to settle": " | ".join(settle) if verdict != "supported"
+                     and verdict != "refuted" else ""})
     return pd.DataFrame(rows)
 
 
-def deciding_p(row: Any) -> float:
-    """The p-value that decided a comparison: seed-level when there were >= 3 seeds."""
-    return row.p_seed_level_holm if not math.isnan(row.p_seed_level_holm) else row.p_pooled_holm
+def scope_sentence(summary: pd.DataFrame, claims: pd.DataFrame, train_digits: int) -> str:
+    """One sentence: what this run can tell and what it cannot."""
+    converged = summary.loc[summary["converged"], "variant"].tolist()
+    judged = int((~claims["verdict"].str.startswith("not tested")).sum()) if len(claims) else 0
+    epochs = int(summary["epochs"].max())
+    if not converged:
+        return (f"No variant converged in {epochs} epoch(s) on {train_digits:,} training digits: this run shows "
+                "how fast the architectures learn at this budget, not which is better when trained to the end, "
+                "so none of the original report's conclusions is judged.")
+    if len(converged) == len(summary):
+        return (f"Every variant converged on {train_digits:,} training digits, so each of the original report's "
+                f"conclusions is judged on models trained to the end at this data size ({judged} of {len(claims)}), "
+                "with the margin and intervals shown; the original trained on 60,000 digits.")
+    return (f"{len(converged)} of {len(summary)} variants converged on {train_digits:,} training digits "
+            f"({', '.join(converged)}): the {judged} conclusion(s) resting only on them are judged at this data size, "
+            f"the other {len(claims) - judged} are not tested at this budget.")
+
+
+def learning_speed_sentence(summary: pd.DataFrame) -> str:
+    """What a run whose models did not all converge does show: how far each got at this budget."""
+    slow = summary[~summary["converged"]].sort_values("accuracy_mean", ascending=False)
+    reached = ", ".join(f"{r.variant} {100 * r.accuracy_mean:.1f}%" for r in slow.itertuples())
+    return (f"Shown instead (learning speed at this budget, not converged accuracy): after "
+            f"{int(slow['epochs'].max())} epoch(s) the unconverged variants reach {reached} mean test accuracy.")
 
 
 def run_key(path: str | Path) -> tuple[str, int]:
@@ -195,64 +261,10 @@ def run_key(path: str | Path) -> tuple[str, int]:
     return parts[-3], int(parts[-2].removeprefix("seed"))
 
 
-def read_predictions(paths: list[str]) -> tuple[dict[tuple[str, int], np.ndarray], dict[tuple[str, int], float]]:
-    """Per-sample correctness and accuracy of every run, keyed by (variant, seed)."""
-    correct, accuracy = {}, {}
+def read_predictions(paths: list[str]) -> dict[Key, np.ndarray]:
+    """Per-sample correctness of every run, keyed by (variant, seed)."""
+    correct = {}
     for path in paths:
         frame = pd.read_csv(path)
-        key = run_key(path)
-        correct[key] = (frame["label"] == frame["predicted"]).to_numpy()
-        accuracy[key] = float(correct[key].mean())
-    return correct, accuracy
-
-
-def budget_caveat(summary: pd.DataFrame, converged: float = 0.99) -> str:
-    """What a verdict means when the models are not trained to the seed's level (about 99%)."""
-    best = float(summary["accuracy_mean"].max())
-    text = (f"Verdicts judge the models as trained by this run (best mean test accuracy {100 * best:.1f}%). "
-            "The seed's models reached about 99% on 60,000 training digits.")
-    if best < converged - 0.02:
-        text += (" Far from convergence, a verdict says which architecture learns faster from this "
-                 "budget, not which is better when trained to the end: only a run with the full "
-                 "data and epochs (config/full.yaml) tests the seed's claims as it meant them.")
-    return text
-
-
-def headline_html(dataset: str, summary: pd.DataFrame, claims: pd.DataFrame, significance: pd.DataFrame,
-                  scope: str = "") -> str:
-    """The study at a glance: the best variants, the claims' verdicts, and how sure we can be."""
-    import html
-
-    from cnnstudy.tables import STYLE
-
-    best = summary.iloc[0]
-    seeds = int(summary["seeds"].max())
-    test_size = int(significance["test_size"].max()) if len(significance) else 0
-    underpowered = int((significance["verdict"] == "underpowered").sum()) if len(significance) else 0
-    top = "".join(
-        f"<tr><td>{html.escape(r.variant)}</td><td class='num'>{100 * r.accuracy_mean:.2f}%</td>"
-        f"<td class='num'>{'' if math.isnan(r.accuracy_ci_low) else f'{100 * r.accuracy_ci_low:.2f} - {100 * r.accuracy_ci_high:.2f}'}</td>"
-        f"<td class='num'>{'' if math.isnan(r.seed_accuracy) else f'{100 * r.seed_accuracy:.2f}%'}</td>"
-        f"<td class='num'>{r.macs / 1e6:,.1f} M</td></tr>"
-        for r in summary.itertuples()
-    )
-    verdicts = "".join(
-        f"<li><b>{html.escape(r.verdict)}</b>: {html.escape(r.claim)}</li>" for r in claims.itertuples()
-    )
-    caveat = (
-        f"{seeds} seed(s) per variant on {test_size:,} test digits. {underpowered} of {len(significance)} "
-        "comparisons could not have detected a difference of the size that matters here (verdict "
-        "'underpowered'): more seeds or the full test set (config/full.yaml) are needed before those "
-        "differences mean anything."
-    )
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Headline: {html.escape(dataset)}</title>"
-        f"<style>{STYLE}</style></head><body>"
-        f"<h2>Headline results on {html.escape(dataset)}</h2>"
-        f"<p>Best variant: <b>{html.escape(best.variant)}</b> with {100 * best.accuracy_mean:.2f}% mean test accuracy.</p>"
-        f"<table><thead><tr><th>variant</th><th>mean accuracy</th><th>95% CI</th><th>seed's report</th>"
-        f"<th>MACs / image</th></tr></thead><tbody>{top}</tbody></table>"
-        f"<h3>The seed's conclusions</h3><ul>{verdicts}</ul>"
-        f"<p class='note'>{html.escape(scope)}</p>"
-        f"<p class='note'>{html.escape(caveat)}</p></body></html>\n"
-    )
+        correct[run_key(path)] = (frame["label"] == frame["predicted"]).to_numpy()
+    return correct

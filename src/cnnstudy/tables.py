@@ -21,6 +21,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td { max-width: 32em; }
 tr:nth-child(even) td { background: #f7f7f7; }
 p.note { font-size: 12px; color: #333; max-width: 60em; }
+p.scope { font-size: 15px; max-width: 60em; border-left: 4px solid #333; padding-left: .6em; }
+td.verdict { font-weight: 600; white-space: nowrap; }
+td.not-tested { color: #777; font-weight: 400; font-style: italic; }
 """
 
 
@@ -39,6 +42,14 @@ def format_cell(value: Any) -> tuple[str, bool]:
     return str(value), False
 
 
+def interval_text(low: float, high: float, scale: float = 100, sign: bool = False) -> str:
+    """'low - high' in percent, or '+low to +high' in points with ``sign``; empty without an interval."""
+    if math.isnan(low):
+        return ""
+    form = "{:+.2f}" if sign else "{:.2f}"
+    return form.format(scale * low) + (" to " if sign else " - ") + form.format(scale * high)
+
+
 def to_html(frame: pd.DataFrame, title: str, note: str = "") -> str:
     """A standalone HTML page with one table (no scripts, no external resources)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
@@ -50,11 +61,46 @@ def to_html(frame: pd.DataFrame, title: str, note: str = "") -> str:
             cells.append(f'<td class="num">{html.escape(text)}</td>' if numeric else f"<td>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     note_html = f'<p class="note">{html.escape(note)}</p>' if note else ""
-    return (
-        f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style></head><body><table><caption>{html.escape(title)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note_html}</body></html>\n"
+    return page(title, f"<table><caption>{html.escape(title)}</caption><thead><tr>{head}</tr></thead>"
+                       f"<tbody>{''.join(rows)}</tbody></table>{note_html}")
+
+
+def page(title: str, body: str) -> str:
+    """A standalone HTML page (no scripts, no external resources) around ``body``."""
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
+
+
+def headline_html(dataset: str, scope: str, claims: pd.DataFrame, summary: pd.DataFrame, instead: str,
+                  method: str) -> str:
+    """The study at a glance: what the run can tell, the verdict on each of the original
+    report's conclusions with its evidence, and the variants ranked."""
+    verdicts = "".join(
+        f"<tr><td class='num'>{r.number}</td><td>{html.escape(r.claim)}</td>"
+        f"<td class='verdict{' not-tested' if r.verdict.startswith('not tested') else ''}'>{html.escape(r.verdict)}</td>"
+        f"<td>{html.escape(r.evidence)}</td></tr>"
+        for r in claims.itertuples()
     )
+    variants = "".join(
+        f"<tr><td>{html.escape(r.variant)}</td><td class='num'>{100 * r.accuracy_mean:.2f}%</td>"
+        f"<td class='num'>{interval_text(r.accuracy_ci_low, r.accuracy_ci_high)}</td>"
+        f"<td>{'yes' if r.converged else 'no'} ({r.converged_runs}/{r.seeds})</td>"
+        f"<td class='num'>{'' if math.isnan(r.reported_accuracy) else f'{100 * r.reported_accuracy:.2f}%'}</td>"
+        f"<td class='num'>{r.macs / 1e6:,.1f} M</td></tr>"
+        for r in summary.itertuples()
+    )
+    return page(f"Headline: {dataset}", (
+        f"<h2>Headline results on {html.escape(dataset)}</h2>"
+        f"<p class='scope'><b>What this run can tell:</b> {html.escape(scope)}</p>"
+        f"<h3>The original report's conclusions</h3>"
+        f"<table><thead><tr><th>#</th><th>conclusion</th><th>verdict</th><th>evidence</th></tr></thead>"
+        f"<tbody>{verdicts}</tbody></table>"
+        + (f"<p class='scope'>{html.escape(instead)}</p>" if instead else "")
+        + f"<p class='note'>{html.escape(method)}</p>"
+        f"<h3>Variants, best first</h3>"
+        f"<table><thead><tr><th>variant</th><th>mean test accuracy</th><th>95% CI over seeds</th><th>converged</th>"
+        f"<th>original report</th><th>MACs / image</th></tr></thead><tbody>{variants}</tbody></table>"
+    ))
 
 
 def write_table(frame: pd.DataFrame, csv_path: Path | str | None, html_path: Path | str | None, title: str,

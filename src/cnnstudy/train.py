@@ -81,8 +81,8 @@ def learning_rate(settings: TrainSettings, step: int, total_steps: int) -> float
     raise ValueError(f"unknown schedule {settings.schedule!r}")
 
 
-def heldout_metrics(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                    settings: TrainSettings, device: torch.device, precision: str) -> tuple[float, float]:
+def validation_metrics(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                       settings: TrainSettings, device: torch.device, precision: str) -> tuple[float, float]:
     logits = predict(model, images, settings.eval_batch_size, device, precision)
     labels = labels.to(device)
     loss = F.cross_entropy(logits, labels).item()
@@ -114,8 +114,8 @@ def fit(
     model: nn.Module,
     train_images: torch.Tensor,
     train_labels: torch.Tensor,
-    heldout_images: torch.Tensor,
-    heldout_labels: torch.Tensor,
+    val_images: torch.Tensor,
+    val_labels: torch.Tensor,
     settings: TrainSettings,
     seed: int,
     device: torch.device,
@@ -129,6 +129,8 @@ def fit(
 ) -> list[dict[str, float]]:
     """Train ``model`` in place; return one history row per epoch.
 
+    After every epoch the model is scored on the validation split (``val_*``), which is carved
+    from the training digits: convergence is judged on it, never on the test split.
     ``distorted`` holds K distorted copies [K, N, H, W] of the training images: epoch e trains
     on copy (e - 1) mod K. After every epoch the full state goes to ``resume_file`` (if given),
     and a rerun with the same ``resume_key`` continues after the last finished epoch.
@@ -186,16 +188,15 @@ def fit(
         if not math.isfinite(train_loss):
             raise DivergenceError(f"training diverged: mean loss is {train_loss} in epoch {epoch} "
                                   f"(lr up to {settings.lr:.3g}); lower training.lr")
-        heldout_loss, heldout_accuracy = heldout_metrics(
-            model, heldout_images, heldout_labels, settings, device, precision)
+        val_loss, val_accuracy = validation_metrics(model, val_images, val_labels, settings, device, precision)
         row = {
             "epoch": epoch, "train_loss": train_loss, "train_accuracy": correct.item() / count,
-            "heldout_loss": heldout_loss, "heldout_accuracy": heldout_accuracy,
+            "val_loss": val_loss, "val_accuracy": val_accuracy,
             "lr": lr, "seconds": time.perf_counter() - started,
         }
         history.append(row)
         log(f"epoch {epoch}/{settings.epochs}: train loss {train_loss:.4f} acc {row['train_accuracy']:.4f}, "
-            f"held-out loss {heldout_loss:.4f} acc {heldout_accuracy:.4f}, {row['seconds']:.1f}s")
+            f"validation loss {val_loss:.4f} acc {val_accuracy:.4f}, {row['seconds']:.1f}s")
         if resume_file is not None:
             save_resume(resume_file, {
                 "fingerprint": resume_key, "epoch": epoch, "model": model.state_dict(),
@@ -215,7 +216,7 @@ def train_variant(spec: dict[str, Any], seed: int, **fit_arguments: Any) -> tupl
 
 
 def run_training(
-    spec: dict[str, Any], training: dict[str, Any], seed: int, train_file: Path, test_file: Path,
+    spec: dict[str, Any], training: dict[str, Any], seed: int, train_file: Path, validation_file: Path,
     distorted_file: Path | None, resume_file: Path, code: str, log: Callable[[str], None],
     progress_stream: Any = None,
 ) -> tuple[nn.Module, list[dict[str, float]], dict[str, Any]]:
@@ -231,12 +232,12 @@ def run_training(
     device = pick_device(training.get("device", "auto"))
     precision = pick_precision(training.get("precision", "auto"), device)
     train_images, train_labels, _ = load_split(train_file)
-    test_images, test_labels, _ = load_split(test_file)
+    val_images, val_labels, _ = load_split(validation_file)
     distorted = None
     if distorted_file is not None:
         with np.load(distorted_file) as data:
             distorted = torch.from_numpy(data["images"])
-    inputs = [train_file, test_file] + ([distorted_file] if distorted_file else [])
+    inputs = [train_file, validation_file] + ([distorted_file] if distorted_file else [])
     key = fingerprint(spec, asdict(settings), training, seed, code, [md5sum(path) for path in inputs])
     log(f"training {spec} seed {seed} on {len(train_labels)} images"
         f"{f' ({len(distorted)} distorted copies)' if distorted is not None else ''}, "
@@ -247,7 +248,7 @@ def run_training(
               mininterval=10, disable=progress_stream is None, desc="training") as bar:
         model, history = train_variant(
             spec, seed, train_images=torch.from_numpy(train_images), train_labels=torch.from_numpy(train_labels),
-            heldout_images=torch.from_numpy(test_images), heldout_labels=torch.from_numpy(test_labels),
+            val_images=torch.from_numpy(val_images), val_labels=torch.from_numpy(val_labels),
             settings=settings, device=device, precision=precision, distorted=distorted,
             resume_file=Path(resume_file), resume_key=key, log=log, progress=bar.update,
         )
