@@ -1,45 +1,75 @@
-"""Plan a study: measured training throughput of every variant on this machine, and what
-an epoch and the whole study cost at that rate.
+"""Plan a study before running it: measured training throughput of every variant on this
+machine, and what the whole run costs at that rate.
 
-Trains each variant of the config for a few steps with the project's loop (cnnstudy.train.fit)
-and prints images/s, seconds per epoch of the dataset size given, and the total over epochs,
-seeds and variants. Usage:
-  python benchmarks/study_cost.py [--config config/config.yaml --overlay config/full.yaml]
-                                  [--images 60000] [--steps 6] [--threads 2] [--device auto]
+Trains each distinct net of the config for a few steps with the project's loop
+(cnnstudy.train.fit, the threads a training job gets) and multiplies out what the config asks:
+per variant its epochs and training digits, per epoch a pass over the validation split, the
+test-split evaluation, for every seed; then the wall time on this machine's cores. Usage:
+  python benchmarks/study_cost.py                                # the default run (config/config.yaml)
+  python benchmarks/study_cost.py --configfile config/full.yaml  # the full study
+  [--cores 2] [--steps 2] [--device auto]
+Under a minute on a 2-core CPU for the default config: nets that differ only in their FC
+layers share one measurement.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 import torch
 import yaml
+from snakemake.utils import update_config, validate
 
 from cnnstudy.config import variant_training
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
 from cnnstudy.train import TrainSettings, fit
 
-
-def merged(base: dict, overlay: dict) -> dict:
-    """Snakemake's --configfile semantics: nested dicts merge, everything else replaces."""
-    out = dict(base)
-    for key, value in overlay.items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
+ROOT = Path(__file__).resolve().parents[1]
+FORWARD_SHARE = 1 / 3  # a forward pass is about a third of a training step (forward + two backward)
+JOB_OVERHEAD_S = 4.0  # Python, torch and Snakemake start-up of one job
 
 
-def throughput(spec: dict, settings: TrainSettings, steps: int, device: torch.device, precision: str) -> float:
-    count = settings.batch_size * steps
+def load_config(overlay: str | None) -> dict:
+    """The base config, the overlay on top (Snakemake's --configfile semantics), defaults filled."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    if overlay:
+        update_config(config, yaml.safe_load(Path(overlay).read_text()))
+    validate(config, str(ROOT / "config" / "schema.yaml"))
+    return config
+
+
+def split_sizes(spec: dict) -> tuple[int, int, int]:
+    """(train, validation, test) digits of a dataset, as prepare_data will make them."""
+    if spec["source"] == "mnist5k":
+        train, test = 5000 - spec["test_size"], spec["test_size"]
+    else:  # the published MNIST sizes; any other idx folder is assumed as large
+        train, test = 60_000, 10_000
+    validation = round(spec["validation_fraction"] * train)
+    cap = spec.get("cap") or {}
+    capped = [n if cap.get(name) is None else min(n, cap[name])
+              for name, n in (("train", train - validation), ("validation", validation), ("test", test))]
+    return capped[0], capped[1], capped[2]
+
+
+def cost_key(spec: dict) -> str:
+    """Nets with the same conv stack cost the same to within a few percent: measure one."""
+    return yaml.safe_dump({k: v for k, v in spec.items() if k not in ("fc_depth", "fc_width")}, sort_keys=True)
+
+
+def throughput(spec: dict, batch_size: int, steps: int, device: torch.device, precision: str) -> float:
+    """Training images per second of the project's loop (after one warm-up step)."""
+    count = batch_size * steps
     images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8)
     labels = (torch.arange(count) % 10).to(torch.uint8)
-    warm = TrainSettings(epochs=1, batch_size=settings.batch_size, deterministic=False)
-    fit(build_model(spec), images[: 2 * settings.batch_size], labels[: 2 * settings.batch_size], images[:8],
-        labels[:8], warm, 0, device, precision, log=lambda m: None)
+    settings = TrainSettings(epochs=1, batch_size=batch_size, deterministic=False)
+    fit(build_model(spec), images[:batch_size], labels[:batch_size], images[:8], labels[:8], settings, 0,
+        device, precision, log=lambda m: None)
     start = time.perf_counter()
-    fit(build_model(spec), images, labels, images[:8], labels[:8], warm, 0, device, precision, log=lambda m: None)
+    fit(build_model(spec), images, labels, images[:8], labels[:8], settings, 0, device, precision, log=lambda m: None)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return count / (time.perf_counter() - start)
@@ -47,33 +77,45 @@ def throughput(spec: dict, settings: TrainSettings, steps: int, device: torch.de
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="config/config.yaml")
-    parser.add_argument("--overlay", default="config/full.yaml")
-    parser.add_argument("--images", type=int, default=60_000, help="training images per epoch")
-    parser.add_argument("--steps", type=int, default=6)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--configfile", help="an overlay on config/config.yaml, e.g. config/full.yaml")
+    parser.add_argument("--cores", type=int, default=os.cpu_count(), help="cores the run gets (default: all)")
+    parser.add_argument("--steps", type=int, default=2, help="timed training steps per net")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     keep_freed_memory()  # as a workflow job does (cnnstudy.jobs.job)
-    config = yaml.safe_load(Path(args.config).read_text())
-    if args.overlay:
-        config = merged(config, yaml.safe_load(Path(args.overlay).read_text()))
+    config = load_config(args.configfile)
     device = pick_device(args.device)
     seeds = len(config["run"]["seeds"])
-    total = 0.0
-    print(f"device {device}, {args.threads} thread(s); {args.images:,} images per epoch, {seeds} seed(s)")
-    print(f"{'variant':24s} {'img/s':>8s} {'s/epoch':>9s} {'epochs':>6s} {'hours, all seeds':>17s}")
-    for name, variant in config["variants"].items():
-        training = {**config.get("training", {}), **variant_training(config, name)}
-        settings = TrainSettings.from_config(training)
-        precision = pick_precision(training.get("precision", "auto"), device)
-        rate = throughput(variant["model"], settings, args.steps, device, precision)
-        epoch = args.images / rate
-        hours = epoch * settings.epochs * seeds / 3600
-        total += hours
-        print(f"{name:24s} {rate:8.0f} {epoch:9.0f} {settings.epochs:6d} {hours:17.1f}", flush=True)
-    print(f"{'total':24s} {'':8s} {'':9s} {'':6s} {total:17.1f}")
+    machine = torch.cuda.get_device_name(device) if device.type == "cuda" else \
+        f"CPU {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores"
+    print(f"{args.configfile or 'config/config.yaml'} on {machine}; {seeds} seed(s)")
+    print(f"{'variant':24s} {'threads':>7s} {'precision':>9s} {'img/s':>7s} {'epochs':>6s} {'digits':>7s} "
+          f"{'job s':>7s}")
+    rates: dict[str, float] = {}
+    core_seconds, longest = 0.0, 0.0
+    for dataset in config["run"]["datasets"]:
+        train, validation, test = split_sizes(config["datasets"][dataset])
+        for name, variant in config["variants"].items():
+            training = variant_training(config, name)
+            threads = min(training["threads"], args.cores) if device.type == "cpu" else 1  # a job gets no more
+            torch.set_num_threads(threads)
+            precision = pick_precision(training["precision"], device)
+            key = cost_key(variant["model"]) + precision + str(threads)
+            if key not in rates:
+                rates[key] = throughput(variant["model"], min(training["batch_size"], 64), args.steps, device, precision)
+            rate = rates[key]
+            digits = train if training["train_images"] is None else min(train, training["train_images"])
+            epochs = training["epochs"]
+            job = (epochs * (digits + FORWARD_SHARE * validation) + FORWARD_SHARE * (test + 300)) / rate
+            job += 2 * JOB_OVERHEAD_S  # a training and an evaluation job
+            core_seconds += seeds * job * threads
+            longest = max(longest, job)
+            print(f"{name:24s} {threads:7d} {precision:>9s} {rate:7.0f} {epochs:6d} {digits:7,d} {job:7.0f}", flush=True)
+    parallel = min(args.cores, os.cpu_count() or 1) if device.type == "cpu" else 1
+    fixed = 60.0  # data, audits, the separable sweep, the comparison and its figures
+    wall = max(core_seconds / parallel, longest) + fixed
+    print(f"training and evaluation: {core_seconds / 60:.1f} core-minutes; "
+          f"estimated wall time with {parallel} core(s): {wall / 60:.1f} minutes")
 
 
 if __name__ == "__main__":

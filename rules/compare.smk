@@ -41,7 +41,6 @@ rule significance:
         predictions=per_run("predictions.csv"),
         summary=compare_file("summary.csv"),
         runs=compare_file("runs.csv"),
-        data_summary="results/{dataset}/data/summary.csv",
     output:
         csv=compare_file("significance.csv"),
         html=report(

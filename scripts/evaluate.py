@@ -12,14 +12,14 @@ from cnnstudy.datasets import load_split
 from cnnstudy.files import atomic_path, write_json
 from cnnstudy.jobs import job
 from cnnstudy.metrics import evaluate, inference_speed
-from cnnstudy.runtime import pick_device, pick_precision
+from cnnstudy.runtime import memory_format, pick_device, pick_precision
 
 with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) as log:
     wildcards, settings = snakemake.wildcards, snakemake.params.evaluation
     model, meta = load_checkpoint(snakemake.input.checkpoint, wildcards.variant, dict(snakemake.params.model))
     device = pick_device(snakemake.params.device)
     precision = pick_precision(snakemake.params.precision, device)
-    model.to(device).to(memory_format=torch.channels_last)
+    model.to(device).to(memory_format=memory_format(device, precision))
     images, labels, _ = load_split(snakemake.input.test)
     log(f"evaluating {wildcards.variant} seed {wildcards.seed} on {len(labels)} test images, "
         f"device {device}, precision {precision}")
@@ -29,7 +29,7 @@ with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) a
     metrics.update({
         "dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(wildcards.seed),
         "device": str(device), "precision": precision, "torch": str(torch.__version__),
-        "training": {key: meta[key] for key in ("epochs", "device", "precision", "fingerprint")},
+        "training": {key: meta[key] for key in ("epochs", "train_images", "device", "precision", "fingerprint")},
     })
     speed.update({"threads": torch.get_num_threads(), "device": str(device),
                   "training_wall_seconds": meta["wall_seconds"]})

@@ -14,9 +14,9 @@ with job(snakemake.log[0]) as log:
     settings = dict(params.stats)
     summary = pd.read_csv(snakemake.input.summary)
     runs = pd.read_csv(snakemake.input.runs)
-    splits = pd.read_csv(snakemake.input.data_summary).set_index("split")
     significance = significance_table([tuple(pair) for pair in params.pairs],
-                                      read_predictions(snakemake.input.predictions), settings)
+                                      read_predictions(snakemake.input.predictions), settings,
+                                      set(summary.loc[summary["converged"], "variant"]))
     claims = claims_table(list(params.claims), significance, summary, runs, settings)
     delta, level = 100 * settings["relevant_difference"], 100 * (1 - settings["alpha"])
     method = (f"Each comparison: the accuracy difference (variant minus reference) on the same test digits, "
@@ -26,7 +26,7 @@ with job(snakemake.log[0]) as log:
               "upper end below +delta; equivalent: both ends within +-delta; anything else is inconclusive.")
     write_table(significance, snakemake.output.csv, snakemake.output.html,
                 title=f"Paired comparisons on {dataset}: accuracy difference with its interval", note=method)
-    scope = scope_sentence(summary, claims, int(splits.loc["train", "count"]))
+    scope = scope_sentence(summary, claims)
     write_table(claims, snakemake.output.claims_csv, snakemake.output.claims,
                 title=f"The original report's conclusions, judged on {dataset}", note=scope + " " + method)
     instead = learning_speed_sentence(summary) if not summary["converged"].all() else ""

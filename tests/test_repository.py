@@ -29,7 +29,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_quick_start_runs_the_study_and_the_report():
     text = (ROOT / "README.md").read_text()
-    assert "snakemake --cores 4 && .venv/bin/snakemake --report report.html" in text
+    assert "snakemake --cores all && .venv/bin/snakemake --report report.html" in text
 
 
 def schema_keys(schema, prefix=""):

@@ -51,3 +51,32 @@ def test_normalise_gives_channels_last_floats():
     x = normalise(images)
     assert x.shape == (1, 1, 1, 2) and x.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(x.flatten(), torch.tensor([-0.1307 / 0.3081, (1 - 0.1307) / 0.3081]))
+
+
+def test_auto_precision_is_fp32_where_torch_may_not_use_avx512():
+    """ATEN_CPU_CAPABILITY=avx2 plays a laptop CPU: `auto` must pick fp32 there, as on one."""
+    import os
+
+    code = "import torch; from cnnstudy.runtime import pick_precision; print(pick_precision('auto', torch.device('cpu')))"
+    environment = dict(os.environ, ATEN_CPU_CAPABILITY="avx2", ONEDNN_MAX_CPU_ISA="AVX2")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment)
+    assert result.stdout.strip() == "fp32"
+
+
+def test_layout_follows_precision_and_device():
+    from cnnstudy.runtime import memory_format
+
+    cpu = torch.device("cpu")
+    assert memory_format(cpu, "fp32") == torch.contiguous_format
+    assert memory_format(cpu, "bf16") == torch.channels_last
+    assert memory_format(torch.device("cuda"), "fp32") == torch.channels_last
+    from cnnstudy.models import build_model
+    from cnnstudy.train import TrainSettings, fit
+
+    images, labels = torch.zeros(8, 28, 28, dtype=torch.uint8), torch.arange(8, dtype=torch.uint8) % 10
+    for precision, channels_last in (("fp32", False), ("bf16", True)):
+        model = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1})
+        fit(model, images, labels, images, labels, TrainSettings(epochs=1, batch_size=8), 0, cpu, precision,
+            log=lambda message: None)
+        weight = model.convs[1].weight  # 48 input channels: the two layouts differ
+        assert weight.is_contiguous(memory_format=torch.channels_last) is channels_last, precision

@@ -139,3 +139,17 @@ def test_evidence_needed_shrinks_the_interval_enough():
         assert half <= stats.half_width_to_decide("better", result["difference"], 0.005) + 1e-12
     one_seed = stats.paired_difference(variant[:1], reference[:1])
     assert math.isnan(stats.evidence_needed("better", one_seed, 0.005)["seeds"])
+
+
+def test_interval_stays_within_what_accuracies_allow():
+    rng = np.random.default_rng(6)
+    variant = np.stack([rng.random(500) < 0.95, rng.random(500) < 0.60])  # two seeds, wildly apart
+    reference = np.stack([rng.random(500) < 0.10, rng.random(500) < 0.10])
+    result = stats.paired_difference(variant, reference)
+    assert -1.0 <= result["ci_low"] <= result["difference"] <= result["ci_high"] <= 1.0
+
+
+def test_an_interval_wide_only_for_want_of_seeds_needs_a_seed_not_digits():
+    result = {"difference": 0.014, "seeds": 2, "digits": 1000, "seed_term": 2.5e-5, "digit_term": 1e-5}
+    needed = stats.evidence_needed("better", result, 0.005)
+    assert needed["seeds"] == 3 and math.isinf(needed["digits"])

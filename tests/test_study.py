@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cnnstudy import stats
 from cnnstudy.convergence import convergence
 from cnnstudy.study import (
     claims_table, learning_speed_sentence, run_key, run_table, scope_sentence, significance_table, summary_table,
@@ -24,7 +25,8 @@ def runs_frame():
         for seed, accuracy in enumerate(accuracies):
             rows.append({"variant": variant, "seed": seed, "accuracy": accuracy, "f1_macro": accuracy - 0.01,
                          "latency_ms": 1.0 + seed, "throughput": 100.0, "train_accuracy": accuracy + 0.05,
-                         "train_seconds": 10.0, "seconds_per_epoch": 5.0, "epochs": 2, "best_val_accuracy": accuracy,
+                         "train_seconds": 10.0, "seconds_per_epoch": 5.0, "epochs": 2, "train_images": 100,
+                         "best_val_accuracy": accuracy,
                          "converged": variant == "a"})
     return pd.DataFrame(rows)
 
@@ -47,7 +49,8 @@ def test_summary_aggregates_over_seeds():
 
 
 @pytest.mark.parametrize("val, train, converged, why", [
-    ([0.90, 0.95, 0.97, 0.972, 0.973], 0.995, True, "plateau"),
+    ([0.90, 0.97, 0.975, 0.972, 0.973], 0.995, True, "plateau"),
+    ([0.90, 0.98, 0.975, 0.96, 0.982], 0.995, True, "plateau"),  # a dip and a recovery are no gain
     ([0.90, 0.95, 0.97, 0.99, 0.995], 0.995, False, "still rose 2.50 pts"),
     ([0.90, 0.95, 0.951, 0.952, 0.952], 0.90, False, "training accuracy 90.00%"),
     ([0.90, 0.95], 0.995, False, "2 epoch(s)"),
@@ -59,10 +62,10 @@ def test_convergence_rule(val, train, converged, why):
 
 
 def test_run_table_judges_each_run():
-    metrics = {(v, 0): {"accuracy": 0.9, "f1_macro": 0.9, "precision_macro": 0.9, "recall_macro": 0.9, "loss": 0.3}
-               for v in ("done", "short")}
+    metrics = {(v, 0): {"accuracy": 0.9, "f1_macro": 0.9, "precision_macro": 0.9, "recall_macro": 0.9, "loss": 0.3,
+                        "training": {"train_images": 100}} for v in ("done", "short")}
     speeds = {key: {"latency_ms": 1.0, "throughput_images_per_s": 10.0} for key in metrics}
-    histories = {("done", 0): history([0.9, 0.97, 0.971, 0.972]), ("short", 0): history([0.5, 0.7])}
+    histories = {("done", 0): history([0.9, 0.97, 0.971, 0.972, 0.97]), ("short", 0): history([0.5, 0.7])}
     runs = run_table(metrics, speeds, histories, RULE).set_index("variant")
     assert runs.loc["done", "converged"] and not runs.loc["short", "converged"]
     assert runs.loc["done", "seconds_per_epoch"] == 2.0 and runs.loc["short", "best_val_accuracy"] == 0.7
@@ -77,7 +80,7 @@ def test_significance_finds_a_large_difference_and_gives_intervals():
     correct = {("good", s): correctness(0.99, 5000, s) for s in range(3)}
     correct.update({("bad", s): correctness(0.80, 5000, 10 + s) for s in range(3)})
     correct.update({("same", s): correctness(0.99, 5000, s) for s in range(3)})
-    table = significance_table([("good", "bad"), ("same", "good")], correct, SETTINGS)
+    table = significance_table([("good", "bad"), ("same", "good")], correct, SETTINGS, {"good", "bad", "same"})
     first, second = table.iloc[0], table.iloc[1]
     assert first["finding"] == "better" and first["p_holm"] < 1e-6
     assert first["ci_low_pts"] < first["difference_pts"] < first["ci_high_pts"]
@@ -85,6 +88,16 @@ def test_significance_finds_a_large_difference_and_gives_intervals():
                                                                    for s in range(3)]))
     assert second["b_reference_only"] == 0 and second["c_variant_only"] == 0
     assert second["finding"] == "equivalent" and second["delta_pts"] == 0.5
+    assert table["p_holm"].tolist() == pytest.approx(stats.holm(table["p"].tolist()))
+
+
+def test_unconverged_comparisons_spend_none_of_the_familys_alpha():
+    correct = {(v, s): correctness(0.95 if v == "a" else 0.94, 2000, 10 * s + len(v)) for v in ("a", "b", "c")
+               for s in range(3)}
+    both = significance_table([("a", "b"), ("c", "b")], correct, SETTINGS, {"a", "b", "c"})
+    one = significance_table([("a", "b"), ("c", "b")], correct, SETTINGS, {"a", "b"})
+    assert one.loc[0, "p_holm"] == pytest.approx(one.loc[0, "p"]) and one.loc[0, "p"] < both.loc[0, "p_holm"]
+    assert math.isnan(one.loc[1, "p_holm"]) and one.loc[1, "finding"].startswith("not tested")
 
 
 def significance_row(variant, reference, difference, low, high, p_holm):
@@ -96,7 +109,7 @@ def significance_row(variant, reference, difference, low, high, p_holm):
 def summary_frame(converged=("a", "b", "c")):
     return pd.DataFrame({"variant": ["a", "b", "c"], "macs": [1.0, 2.0, 4.0], "seconds_per_epoch": [1.0, 2.0, 4.0],
                          "converged": [v in converged for v in "abc"], "best_val_accuracy": [0.99, 0.98, 0.71],
-                         "accuracy_mean": [0.99, 0.98, 0.7], "epochs": [4, 4, 4]})
+                         "accuracy_mean": [0.99, 0.98, 0.7], "epochs": [4, 4, 2], "train_images": [900, 900, 200]})
 
 
 def test_claims_verdicts():
@@ -126,7 +139,7 @@ def test_claims_on_unconverged_models_are_not_tested():
     claims = [{"claim": "c is not worse", "tests": [{"variant": "c", "reference": "b", "expect": "not_worse"}]}]
     row = claims_table(claims, significance, summary_frame(converged=("a", "b")), runs_frame(), SETTINGS).iloc[0]
     assert row["verdict"] == "not tested: models not converged (c; best 71.0% validation accuracy)"
-    assert "-20.00 pts" in row["evidence"]
+    assert "-20.00 pts" in row["evidence"] and "-> no verdict (not converged)" in row["evidence"]
 
 
 def test_claim_on_a_reversed_pair_uses_the_same_interval():
@@ -145,11 +158,13 @@ def test_overfitting_evidence_compares_the_gaps():
 
 def test_scope_sentence_says_what_the_run_can_tell():
     claims = pd.DataFrame({"verdict": ["supported", "not tested: models not converged (c)"]})
-    some = scope_sentence(summary_frame(converged=("a", "b")), claims, 3600)
-    assert "2 of 3 variants converged on 3,600 training digits (a, b)" in some and "other 1 are not tested" in some
-    none = scope_sentence(summary_frame(converged=()), claims, 1200)
-    assert "No variant converged" in none and "none of the original report's conclusions is judged" in none
-    assert "c 70.0%" in learning_speed_sentence(summary_frame(converged=("a", "b")))
+    some = scope_sentence(summary_frame(converged=("a", "b")), claims)
+    assert "2 of 3 variants converged (a, b, on 900 training digits)" in some and "other 1 are not tested" in some
+    none = scope_sentence(summary_frame(converged=()), claims)
+    assert "No variant converged (at most 4 epoch(s) on 900 training digits)" in none
+    assert "none of the original report's conclusions is judged" in none
+    assert "after 2 epoch(s) on 200 training digits: c 70.0%" in learning_speed_sentence(
+        summary_frame(converged=("a", "b")))
 
 
 def test_run_key():

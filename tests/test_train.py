@@ -133,3 +133,20 @@ def test_onecycle_schedule_shape():
     assert rates[-1] < 0.01
     assert learning_rate(TrainSettings(lr=0.5, schedule="constant"), 7, 10) == 0.5
     assert math.isclose(learning_rate(TrainSettings(lr=2.0, schedule="cosine"), 5, 10), 1.0)
+
+
+def test_a_variant_can_train_on_fewer_digits(tmp_path):
+    from cnnstudy.datasets import save_split
+    from cnnstudy.train import run_training
+
+    images, labels = tiny_data(200)
+    save_split(tmp_path / "train.npz", images.numpy(), labels.numpy(), {})
+    save_split(tmp_path / "validation.npz", images[:40].numpy(), labels[:40].numpy(), {})
+    training = {"epochs": 1, "batch_size": 32, "device": "cpu", "precision": "fp32", "train_images": 50}
+    messages = []
+    _, history, meta = run_training(TINY, training, 0, tmp_path / "train.npz", tmp_path / "validation.npz", None,
+                                    tmp_path / "resume.pt", "code", messages.append)
+    assert meta["train_images"] == 50 and any("on 50 images" in m for m in messages)
+    _, _, full = run_training(TINY, {**training, "train_images": None}, 0, tmp_path / "train.npz",
+                              tmp_path / "validation.npz", None, tmp_path / "resume.pt", "code", messages.append)
+    assert full["train_images"] == 200 and full["fingerprint"] != meta["fingerprint"]

@@ -89,8 +89,8 @@ def test_comparison_outputs(study_run):
     assert claims["verdict"].iloc[0].startswith("not tested: models not converged (small, small-elastic")
     assert "95% CI" in claims["evidence"].iloc[0] and "overfitting" in claims["evidence"].iloc[0]
     headline = (compare / "headline.html").read_text()
-    assert "What this run can tell:</b> No variant converged in 2 epoch(s) on 200 training digits" in headline
-    assert "Shown instead (learning speed" in headline
+    assert "What this run can tell:</b> No variant converged (at most 2 epoch(s) on 200 training digits)" in headline
+    assert "Shown instead (how far each architecture learns on a small budget" in headline
     for name in ["accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png",
                  "misclassified.png"]:
         assert imread(compare / name).shape[0] > 100, name

@@ -239,7 +239,7 @@ def total_difference(hand: float, other: float, rows: list[dict[str, Any]]) -> s
 
 
 def separable_costs(m: int, n: int, k: int, f: int) -> dict[str, int]:
-    """Analytic MACs of a regular and a depth-wise separable conv (seed's question 1)."""
+    """Analytic MACs of a regular and a depth-wise separable conv (the original report's question 1)."""
     regular = k * k * m * n * f * f
     depthwise = k * k * m * f * f
     pointwise = m * n * f * f

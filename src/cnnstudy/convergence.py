@@ -12,14 +12,15 @@ import pandas as pd
 
 
 def convergence(history: pd.DataFrame, window: int, min_gain: float, min_train_accuracy: float) -> dict[str, Any]:
-    """The rule, for one run's per-epoch history:
+    """The rule, for one run's per-epoch history (early stopping's patience rule, applied after the fact):
 
-    - plateau: the last epoch's validation accuracy exceeds the best of the epochs before the
-      last ``window`` by less than ``min_gain`` (the study's relevant difference: a model still
-      gaining that much is not done at the resolution of the question);
+    - plateau: no epoch of the last ``window`` raised the best validation accuracy so far by
+      ``min_gain`` or more (the study's relevant difference: a model still gaining that much is
+      not done at the resolution of the question; best-so-far, because a small validation
+      split dips and recovers from epoch to epoch);
     - fit: the last epoch's training accuracy is at least ``min_train_accuracy`` (a model
       whose learning rate ran out before it fit its training digits plateaus too).
-    A run with ``window`` epochs or fewer has no plateau to judge and has not converged.
+    A run of ``window`` epochs or fewer has no plateau to judge and has not converged.
     """
     validation = history["val_accuracy"].to_numpy(float)
     train = float(history["train_accuracy"].iloc[-1])
@@ -27,10 +28,10 @@ def convergence(history: pd.DataFrame, window: int, min_gain: float, min_train_a
               "val_gain": float("nan"), "converged": False}
     if len(validation) <= window:
         return {**result, "why": f"{len(validation)} epoch(s): the plateau needs more than {window}"}
-    gain = float(validation[-1] - validation[:-window].max())
+    gain = float(validation[-window:].max() - validation[:-window].max())
     result["val_gain"] = gain
     if gain >= min_gain:
-        return {**result, "why": f"validation accuracy still rose {100 * gain:.2f} pts over the last {window} epochs"}
+        return {**result, "why": f"best validation accuracy still rose {100 * gain:.2f} pts in the last {window} epochs"}
     if train < min_train_accuracy:
         return {**result, "why": f"training accuracy {100 * train:.2f}% < {100 * min_train_accuracy:.2f}%"}
     return {**result, "converged": True, "why": "plateau reached and training digits fit"}

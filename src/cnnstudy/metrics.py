@@ -1,7 +1,7 @@
 """Classification metrics of a trained model on a test split, computed from scratch.
 
 Macro averages follow scikit-learn's convention (a class with no predictions gets precision 0),
-which is how the seed's precision / recall / F1 were produced.
+the usual source of figures like the original report's precision / recall / F1 (it does not say how it computed them).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnstudy.runtime import autocast, normalise, predict
+from cnnstudy.runtime import autocast, memory_format, normalise, predict
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> np.ndarray:
@@ -54,7 +54,7 @@ def inference_speed(model: torch.nn.Module, images: torch.Tensor, batch_size: in
                     precision: str = "fp32", repeats: int = 20, warmup: int = 3) -> dict[str, float]:
     """Throughput (images/s at ``batch_size``, median of 3) and median single-image latency (ms)."""
     model.eval()
-    batch = normalise(images[:batch_size].to(device))
+    batch = normalise(images[:batch_size].to(device), memory_format(device, precision))
     single = batch[:1]
 
     def timed(x: torch.Tensor, times: int) -> list[float]:

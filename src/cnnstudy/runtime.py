@@ -1,7 +1,8 @@
 """Device, precision and batching shared by training and evaluation.
 
 Datasets stay whole in memory as uint8 tensors; a batch is indexed out, normalised on the fly
-and put in channels_last, so no per-sample Python code runs in the loop.
+and put in the memory layout its kernels run fastest on, so no per-sample Python code runs in
+the loop.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ def pick_device(requested: str = "auto") -> torch.device:
 
 
 def cpu_supports_bf16() -> bool:
+    """Native bf16 on this CPU, as torch will use it: the instructions exist and torch's kernels
+    may use AVX-512 (``ATEN_CPU_CAPABILITY=avx2`` plays a laptop without it, and then gets fp32)."""
     checker = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
-    return bool(checker and checker())
+    return bool(checker and checker()) and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
 
 
 def pick_precision(requested: str, device: torch.device) -> str:
@@ -82,10 +85,19 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(GLIBC_M_MMAP_THRESHOLD, KEEP_BELOW_BYTES) and mallopt(GLIBC_M_TRIM_THRESHOLD, KEEP_BELOW_BYTES))
 
 
-def normalise(images: torch.Tensor) -> torch.Tensor:
-    """uint8 [B, H, W] -> normalised float [B, 1, H, W] in channels_last."""
+def memory_format(device: torch.device, precision: str) -> torch.memory_format:
+    """channels_last for bf16/fp16 and on GPUs, where its kernels are the fast ones; plain NCHW
+    for fp32 on a CPU, where oneDNN's fp32 convolutions train CiresanNet faster without it
+    (``python benchmarks/training.py`` on an AVX2-only CPU)."""
+    if device.type == "cpu" and precision == "fp32":
+        return torch.contiguous_format
+    return torch.channels_last
+
+
+def normalise(images: torch.Tensor, layout: torch.memory_format = torch.channels_last) -> torch.Tensor:
+    """uint8 [B, H, W] -> normalised float [B, 1, H, W] in the given memory layout."""
     x = images.unsqueeze(1).float().div_(255.0).sub_(MNIST_MEAN).div_(MNIST_STD)
-    return x.contiguous(memory_format=torch.channels_last)
+    return x.contiguous(memory_format=layout)
 
 
 def index_batches(count: int, batch_size: int, order: torch.Tensor | None = None) -> Iterator[torch.Tensor]:
@@ -105,6 +117,6 @@ def predict(
     outputs = []
     for index in index_batches(len(images), batch_size):
         with autocast(device, precision):
-            outputs.append(model(normalise(images[index.to(device)])).float())
+            outputs.append(model(normalise(images[index.to(device)], memory_format(device, precision))).float())
     model.train(was_training)
     return torch.cat(outputs)

@@ -80,7 +80,7 @@ def paired_difference(variant: np.ndarray, reference: np.ndarray, level: float =
       digits cannot show two nets within 0.1 points of each other, on 100,000 they can.
     Each estimate also holds the interaction term, so their sum is slightly conservative. The
     interval is D +- t * se with Welch-Satterthwaite degrees of freedom (S - 1 for the seed
-    term, n - 1 for the digit term); p is the two-sided test of D = 0 on the same t. In
+    term, n - 1 for the digit term), clipped to [-1, 1]; p is the two-sided test of D = 0 on the same t. In
     simulations (tests/test_stats.py) it covers the true difference at about its level from 3
     seeds on; with 2 seeds about 90% for 95%. One seed cannot estimate run-to-run variation:
     the interval is then NaN and the difference undecided.
@@ -111,7 +111,8 @@ def paired_difference(variant: np.ndarray, reference: np.ndarray, level: float =
     se = math.sqrt(variance)
     half = float(scipy_stats.t.ppf(0.5 + level / 2, df)) * se
     p = float(2 * scipy_stats.t.sf(abs(difference) / se, df))
-    result.update(seed_term=seed_term, se=se, df=df, ci_low=difference - half, ci_high=difference + half, p=p)
+    result.update(seed_term=seed_term, se=se, df=df, ci_low=max(-1.0, difference - half),
+                  ci_high=min(1.0, difference + half), p=p)
     return result
 
 
@@ -173,8 +174,10 @@ def evidence_needed(expect: str, result: dict[str, Any], delta: float, level: fl
         return {"seeds": math.nan, "digits": math.nan}
     room_for_seeds = target**2 - digit_term
     room_for_digits = target**2 - seed_term
-    # at least one more of either: an interval just too wide often only needs more degrees of freedom
+    needed_digits = math.ceil(digit_term * digits / room_for_digits) if room_for_digits > 0 else math.inf
+    # An interval that the normal approximation would already call decisive is too wide only for
+    # want of degrees of freedom over seeds: one more seed, not more digits, is what it needs.
     return {
         "seeds": max(seeds + 1, math.ceil(seed_term * seeds / room_for_seeds)) if room_for_seeds > 0 else math.inf,
-        "digits": max(digits + 1, math.ceil(digit_term * digits / room_for_digits)) if room_for_digits > 0 else math.inf,
+        "digits": needed_digits if needed_digits > digits else math.inf,
     }

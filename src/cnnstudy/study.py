@@ -35,6 +35,7 @@ def run_table(metrics: dict[Key, dict[str, Any]], speeds: dict[Key, dict[str, An
             "latency_ms": speeds[(variant, seed)]["latency_ms"],
             "throughput": speeds[(variant, seed)]["throughput_images_per_s"],
             "train_accuracy": float(last["train_accuracy"]), "epochs": int(last["epoch"]),
+            "train_images": int(m["training"]["train_images"]),
             "train_seconds": float(history["seconds"].sum()),
             "seconds_per_epoch": float(history["seconds"].mean()),
             "best_val_accuracy": judged["best_val_accuracy"], "val_gain": judged["val_gain"],
@@ -65,6 +66,7 @@ def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]],
             "converged_runs": int(group["converged"].sum()),
             "converged": bool(group["converged"].all()),
             "epochs": int(group["epochs"].max()),
+            "train_images": int(group["train_images"].max()),
             "macs": audits[variant]["macs"],
             "params": audits[variant]["params"],
             "latency_ms": float(group["latency_ms"].median()),
@@ -87,6 +89,7 @@ def summary_for_report(summary: pd.DataFrame) -> pd.DataFrame:
         "macro F1 %": (100 * summary["f1_mean"]).round(2),
         "converged": [f"{c}/{n}" for c, n in zip(summary["converged_runs"], summary["seeds"])],
         "epochs": summary["epochs"],
+        "training digits": summary["train_images"],
         "original report %": (100 * summary["reported_accuracy"]).round(2),
         "ours - original (pts)": summary["ours_minus_reported_pts"].round(2),
         "MMACs": (summary["macs"] / 1e6).round(1),
@@ -99,10 +102,11 @@ def summary_for_report(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def significance_table(pairs: list[tuple[str, str]], correct: dict[Key, np.ndarray],
-                       settings: dict[str, float]) -> pd.DataFrame:
+                       settings: dict[str, float], converged: set[str]) -> pd.DataFrame:
     """The paired accuracy difference of each pair over its common seeds, with its interval
-    (cnnstudy.stats.paired_difference), Holm over the family, and what the interval shows
-    against the relevance margin."""
+    (cnnstudy.stats.paired_difference), and what the interval shows against the relevance
+    margin. Holm's family is the pairs of ``converged`` variants: a comparison of unconverged
+    models decides nothing, so it spends none of the family's alpha (its p_holm stays NaN)."""
     alpha, delta = settings["alpha"], settings["relevant_difference"]
     rows = []
     for variant, reference in pairs:
@@ -120,9 +124,11 @@ def significance_table(pairs: list[tuple[str, str]], correct: dict[Key, np.ndarr
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame["p_holm"] = stats.holm(frame["p"].tolist())
+    decides = frame["variant"].isin(converged) & frame["reference"].isin(converged)
+    frame["p_holm"] = stats.holm(frame["p"].where(decides).tolist())
     frame["finding"] = [stats.finding(r.ci_low_pts / 100, r.ci_high_pts / 100, r.p_holm, delta, alpha)
-                        for r in frame.itertuples()]
+                        if r.decides else "not tested (a model did not converge)"
+                        for r in frame.assign(decides=decides).itertuples()]
     return frame
 
 
@@ -198,13 +204,16 @@ def claims_table(claims: list[dict[str, Any]], significance: pd.DataFrame, summa
                 continue
             outcome = stats.outcome(test["expect"], row["ci_low_pts"] / 100, row["ci_high_pts"] / 100,
                                     row["p_holm"], delta, alpha)
+            judged = bool(variants.loc[variant, "converged"] and variants.loc[reference, "converged"])
             interval = interval_text(row["ci_low_pts"], row["ci_high_pts"], scale=1, sign=True)
             cost = (f"MACs x{variants.loc[variant, 'macs'] / variants.loc[reference, 'macs']:.2f}, "
                     f"s/epoch x{variants.loc[variant, 'seconds_per_epoch'] / variants.loc[reference, 'seconds_per_epoch']:.2f}")
             lines.append(
                 f"{'context: ' if role == 'context' else ''}{label}: {row['difference_pts']:+.2f} pts, "
                 f"{100 * (1 - alpha):.0f}% CI {interval or 'none (one seed)'}, delta {100 * delta:.2f}, "
-                f"p(Holm) {row['p_holm']:.3g} -> {outcome}; {cost}{note}"
+                f"p(Holm) {'-' if math.isnan(row['p_holm']) else format(row['p_holm'], '.3g')} -> "
+                f"{outcome if judged else 'no verdict (not converged)'}; "
+                f"{cost}{note}"
             )
             if role == "decides":
                 outcomes.append(outcome)
@@ -229,30 +238,34 @@ def claims_table(claims: list[dict[str, Any]], significance: pd.DataFrame, summa
     return pd.DataFrame(rows)
 
 
-def scope_sentence(summary: pd.DataFrame, claims: pd.DataFrame, train_digits: int) -> str:
+def scope_sentence(summary: pd.DataFrame, claims: pd.DataFrame) -> str:
     """One sentence: what this run can tell and what it cannot."""
-    converged = summary.loc[summary["converged"], "variant"].tolist()
+    converged = summary[summary["converged"]]
     judged = int((~claims["verdict"].str.startswith("not tested")).sum()) if len(claims) else 0
-    epochs = int(summary["epochs"].max())
-    if not converged:
-        return (f"No variant converged in {epochs} epoch(s) on {train_digits:,} training digits: this run shows "
-                "how fast the architectures learn at this budget, not which is better when trained to the end, "
-                "so none of the original report's conclusions is judged.")
+    digits = "/".join(f"{n:,}" for n in sorted(set(converged["train_images"]))) + " training digits"
+    if converged.empty:
+        return (f"No variant converged (at most {int(summary['epochs'].max())} epoch(s) on "
+                f"{int(summary['train_images'].max()):,} training digits): this run shows how far the architectures "
+                "get on a small budget, not which is better when trained to the end, so none of the original "
+                "report's conclusions is judged.")
     if len(converged) == len(summary):
-        return (f"Every variant converged on {train_digits:,} training digits, so each of the original report's "
-                f"conclusions is judged on models trained to the end at this data size ({judged} of {len(claims)}), "
-                "with the margin and intervals shown; the original trained on 60,000 digits.")
-    return (f"{len(converged)} of {len(summary)} variants converged on {train_digits:,} training digits "
-            f"({', '.join(converged)}): the {judged} conclusion(s) resting only on them are judged at this data size, "
-            f"the other {len(claims) - judged} are not tested at this budget.")
+        return (f"Every variant converged on {digits}, so each of the original report's conclusions is judged on "
+                f"models trained to the end at this data size ({judged} of {len(claims)}), with the margin and "
+                "intervals shown; the original trained on 60,000 digits.")
+    return (f"{len(converged)} of {len(summary)} variants converged ({', '.join(converged['variant'])}, on {digits}): "
+            f"the {judged} conclusion(s) resting only on them are judged at that data size (the original trained on "
+            f"60,000 digits); the other {len(claims) - judged} are not tested at this budget.")
 
 
 def learning_speed_sentence(summary: pd.DataFrame) -> str:
-    """What a run whose models did not all converge does show: how far each got at this budget."""
+    """What a run whose models did not all converge does show: how far each got on its budget."""
     slow = summary[~summary["converged"]].sort_values("accuracy_mean", ascending=False)
-    reached = ", ".join(f"{r.variant} {100 * r.accuracy_mean:.1f}%" for r in slow.itertuples())
-    return (f"Shown instead (learning speed at this budget, not converged accuracy): after "
-            f"{int(slow['epochs'].max())} epoch(s) the unconverged variants reach {reached} mean test accuracy.")
+    parts = []
+    for (epochs, digits), group in slow.groupby(["epochs", "train_images"], sort=False):
+        reached = ", ".join(f"{r.variant} {100 * r.accuracy_mean:.1f}%" for r in group.itertuples())
+        parts.append(f"after {epochs} epoch(s) on {digits:,} training digits: {reached}")
+    return ("Shown instead (how far each architecture learns on a small budget, not its converged accuracy): "
+            "mean test accuracy " + "; ".join(parts) + ".")
 
 
 def run_key(path: str | Path) -> tuple[str, int]:

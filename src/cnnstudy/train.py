@@ -22,7 +22,7 @@ from torch import nn
 from cnnstudy.errors import DivergenceError
 from cnnstudy.files import atomic_path
 from cnnstudy.models import build_model
-from cnnstudy.runtime import autocast, index_batches, normalise, predict, set_determinism
+from cnnstudy.runtime import autocast, index_batches, memory_format, normalise, predict, set_determinism
 from cnnstudy.weightgrad import weight_grads_by_forward
 
 
@@ -137,7 +137,8 @@ def fit(
     ``progress`` is called with the number of images of each finished step.
     """
     set_determinism(settings.deterministic, device)
-    model.to(device).to(memory_format=torch.channels_last)
+    layout = memory_format(device, precision)
+    model.to(device).to(memory_format=layout)
     optimizer = make_optimizer(model, settings, device)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     train_labels = train_labels.to(device).long()
@@ -169,7 +170,7 @@ def fit(
             lr = learning_rate(settings, (epoch - 1) * steps_per_epoch + step, total_steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            x, y = normalise(images[index]), train_labels[index]
+            x, y = normalise(images[index], layout), train_labels[index]
             with autocast(device, precision), weight_grads_by_forward(device, precision):
                 logits = model(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=settings.label_smoothing)
@@ -224,7 +225,7 @@ def run_training(
     import numpy as np
     from tqdm import tqdm
 
-    from cnnstudy.datasets import load_split
+    from cnnstudy.datasets import load_split, stratified_head
     from cnnstudy.files import md5sum
     from cnnstudy.runtime import pick_device, pick_precision
 
@@ -233,10 +234,14 @@ def run_training(
     precision = pick_precision(training.get("precision", "auto"), device)
     train_images, train_labels, _ = load_split(train_file)
     val_images, val_labels, _ = load_split(validation_file)
+    keep = np.arange(len(train_labels))
+    if training.get("train_images") is not None:  # a variant's smaller budget: the first N, classes kept
+        keep = stratified_head(train_labels, training["train_images"])
+        train_images, train_labels = train_images[keep], train_labels[keep]
     distorted = None
     if distorted_file is not None:
         with np.load(distorted_file) as data:
-            distorted = torch.from_numpy(data["images"])
+            distorted = torch.from_numpy(data["images"][:, keep])
     inputs = [train_file, validation_file] + ([distorted_file] if distorted_file else [])
     key = fingerprint(spec, asdict(settings), training, seed, code, [md5sum(path) for path in inputs])
     log(f"training {spec} seed {seed} on {len(train_labels)} images"
@@ -254,6 +259,7 @@ def run_training(
         )
     meta = {
         "model": spec, "training": asdict(settings), "seed": seed, "epochs": len(history),
+        "train_images": int(len(train_labels)),
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "precision": precision, "threads": torch.get_num_threads(), "torch": str(torch.__version__),
         "wall_seconds": time.perf_counter() - started, "code": code, "fingerprint": key,
