@@ -91,6 +91,7 @@ def test_comparison_outputs(study_run):
     headline = (compare / "headline.html").read_text()
     assert "What this run can tell:</b> No variant converged (at most 2 epoch(s) on 200 training digits)" in headline
     assert "Shown instead (how far each architecture learns on a small budget" in headline
+    assert "To settle: train small, small-elastic until validation accuracy plateaus" in headline
     for name in ["accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png",
                  "misclassified.png"]:
         assert imread(compare / name).shape[0] > 100, name

@@ -174,6 +174,26 @@ def overfitting_line(variant: str, reference: str, runs: pd.DataFrame) -> str:
             + (f", 95% CI {interval} over seeds" if interval else ""))
 
 
+def accuracy_line(test: dict[str, Any], row: dict[str, Any], variants: pd.DataFrame,
+                  settings: dict[str, float]) -> tuple[str, str]:
+    """One comparison of a claim as evidence text, and its outcome for the test's expectation."""
+    alpha, delta = settings["alpha"], settings["relevant_difference"]
+    variant, reference = test["variant"], test["reference"]
+    outcome = stats.outcome(test["expect"], row["ci_low_pts"] / 100, row["ci_high_pts"] / 100, row["p_holm"],
+                            delta, alpha)
+    judged = bool(variants.loc[variant, "converged"] and variants.loc[reference, "converged"])
+    interval = interval_text(row["ci_low_pts"], row["ci_high_pts"], scale=1, sign=True)
+    p_holm = "-" if math.isnan(row["p_holm"]) else format(row["p_holm"], ".3g")
+    costs = variants[["macs", "seconds_per_epoch"]].astype(float)
+    ratio = costs.loc[variant] / costs.loc[reference]
+    line = (f"{'context: ' if test.get('role') == 'context' else ''}{variant} vs {reference} "
+            f"(expect {test['expect'].replace('_', ' ')}): {row['difference_pts']:+.2f} pts, "
+            f"{100 * (1 - alpha):.0f}% CI {interval or 'none (one seed)'}, delta {100 * delta:.2f}, p(Holm) {p_holm} "
+            f"-> {outcome if judged else 'no verdict (not converged)'}; MACs x{ratio['macs']:.2f}, "
+            f"s/epoch x{ratio['seconds_per_epoch']:.2f}" + (f" [{test['note']}]" if test.get("note") else ""))
+    return line, outcome
+
+
 def claims_table(claims: list[dict[str, Any]], significance: pd.DataFrame, summary: pd.DataFrame,
                  runs: pd.DataFrame, settings: dict[str, float]) -> pd.DataFrame:
     """Each of the original report's claims with the evidence and a verdict.
@@ -184,42 +204,29 @@ def claims_table(claims: list[dict[str, Any]], significance: pd.DataFrame, summa
     converged accuracy. Tests of role ``context`` are shown and decide nothing; ``overfitting``
     shows the train-minus-test gaps.
     """
-    alpha, delta = settings["alpha"], settings["relevant_difference"]
     variants = summary.set_index("variant")
     rows = []
     for number, claim in enumerate(claims, start=1):
         outcomes, lines, settle, involved = [], [], [], set()
         for test in claim["tests"]:
             variant, reference, role = test["variant"], test["reference"], test.get("role", "decides")
-            note = f" [{test['note']}]" if test.get("note") else ""
             if role == "overfitting":
-                lines.append(overfitting_line(variant, reference, runs) + note)
+                lines.append(overfitting_line(variant, reference, runs)
+                             + (f" [{test['note']}]" if test.get("note") else ""))
                 continue
             row = oriented(significance, variant, reference)
-            label = f"{variant} vs {reference} (expect {test['expect'].replace('_', ' ')})"
             if row is None or variant not in variants.index or reference not in variants.index:
-                lines.append(f"{label}: not run{note}")
-                if role == "decides":
-                    outcomes.append("inconclusive")
+                lines.append(f"{variant} vs {reference}: not run")
+                outcomes += ["inconclusive"] if role == "decides" else []
                 continue
-            outcome = stats.outcome(test["expect"], row["ci_low_pts"] / 100, row["ci_high_pts"] / 100,
-                                    row["p_holm"], delta, alpha)
-            judged = bool(variants.loc[variant, "converged"] and variants.loc[reference, "converged"])
-            interval = interval_text(row["ci_low_pts"], row["ci_high_pts"], scale=1, sign=True)
-            cost = (f"MACs x{variants.loc[variant, 'macs'] / variants.loc[reference, 'macs']:.2f}, "
-                    f"s/epoch x{variants.loc[variant, 'seconds_per_epoch'] / variants.loc[reference, 'seconds_per_epoch']:.2f}")
-            lines.append(
-                f"{'context: ' if role == 'context' else ''}{label}: {row['difference_pts']:+.2f} pts, "
-                f"{100 * (1 - alpha):.0f}% CI {interval or 'none (one seed)'}, delta {100 * delta:.2f}, "
-                f"p(Holm) {'-' if math.isnan(row['p_holm']) else format(row['p_holm'], '.3g')} -> "
-                f"{outcome if judged else 'no verdict (not converged)'}; "
-                f"{cost}{note}"
-            )
+            line, outcome = accuracy_line(test, row, variants, settings)
+            lines.append(line)
             if role == "decides":
                 outcomes.append(outcome)
                 involved |= {variant, reference}
                 if outcome == "inconclusive":
-                    settle.append(f"{variant} vs {reference}: {to_settle(test['expect'], row, delta, 1 - alpha)}")
+                    settle.append(f"{variant} vs {reference}: "
+                                  f"{to_settle(test['expect'], row, settings['relevant_difference'], 1 - settings['alpha'])}")
         unconverged = sorted(v for v in involved if not variants.loc[v, "converged"])
         if unconverged:
             best = 100 * variants.loc[unconverged, "best_val_accuracy"].max()
@@ -232,9 +239,9 @@ def claims_table(claims: list[dict[str, Any]], significance: pd.DataFrame, summa
             verdict = "supported"
         else:
             verdict = "inconclusive"
-        rows.append({"number": number, "claim": claim["claim"], "verdict": verdict,
-                     "evidence": " | ".join(lines), "to settle": " | ".join(settle) if verdict != "supported"
-                     and verdict != "refuted" else ""})
+        decided = verdict in ("supported", "refuted")
+        rows.append({"number": number, "claim": claim["claim"], "verdict": verdict, "evidence": " | ".join(lines),
+                     "to settle": "" if decided else " | ".join(settle)})
     return pd.DataFrame(rows)
 
 

@@ -76,10 +76,11 @@ def headline_html(dataset: str, scope: str, claims: pd.DataFrame, summary: pd.Da
     """The study at a glance: what the run can tell, the verdict on each of the original
     report's conclusions with its evidence, and the variants ranked."""
     verdicts = "".join(
-        f"<tr><td class='num'>{r.number}</td><td>{html.escape(r.claim)}</td>"
-        f"<td class='verdict{' not-tested' if r.verdict.startswith('not tested') else ''}'>{html.escape(r.verdict)}</td>"
-        f"<td>{html.escape(r.evidence)}</td></tr>"
-        for r in claims.itertuples()
+        f"<tr><td class='num'>{r['number']}</td><td>{html.escape(r['claim'])}</td>"
+        f"<td class='verdict{' not-tested' if r['verdict'].startswith('not tested') else ''}'>"
+        f"{html.escape(r['verdict'])}</td><td>{html.escape(r['evidence'])}"
+        + (f"<br><i>To settle: {html.escape(r['to settle'])}</i>" if r["to settle"] else "") + "</td></tr>"
+        for r in claims.to_dict("records")
     )
     variants = "".join(
         f"<tr><td>{html.escape(r.variant)}</td><td class='num'>{100 * r.accuracy_mean:.2f}%</td>"
