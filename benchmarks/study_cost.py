@@ -21,9 +21,8 @@ from pathlib import Path
 
 import torch
 import yaml
-from snakemake.utils import update_config, validate
 
-from cnnstudy.config import variant_training
+from cnnstudy.config import load_config, variant_training
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
 from cnnstudy.train import TrainSettings, fit
@@ -31,15 +30,6 @@ from cnnstudy.train import TrainSettings, fit
 ROOT = Path(__file__).resolve().parents[1]
 FORWARD_SHARE = 1 / 3  # a forward pass is about a third of a training step (forward + two backward)
 JOB_OVERHEAD_S = 4.0  # Python, torch and Snakemake start-up of one job
-
-
-def load_config(overlay: str | None) -> dict:
-    """The base config, the overlay on top (Snakemake's --configfile semantics), defaults filled."""
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    if overlay:
-        update_config(config, yaml.safe_load(Path(overlay).read_text()))
-    validate(config, str(ROOT / "config" / "schema.yaml"))
-    return config
 
 
 def split_sizes(spec: dict) -> tuple[int, int, int]:
@@ -83,7 +73,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     keep_freed_memory()  # as a workflow job does (cnnstudy.jobs.job)
-    config = load_config(args.configfile)
+    config = load_config(ROOT, *filter(None, [args.configfile]))
     device = pick_device(args.device)
     seeds = len(config["run"]["seeds"])
     machine = torch.cuda.get_device_name(device) if device.type == "cuda" else \

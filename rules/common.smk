@@ -18,7 +18,7 @@ if LIBRARY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from cnnstudy.config import RESOURCE_KEYS, audit_specs, check_config, comparison_pairs, variant_training
+from cnnstudy.config import NON_RESULT_KEYS, audit_specs, check_config, comparison_pairs, variant_training
 from cnnstudy.errors import ConfigError
 
 
@@ -139,7 +139,7 @@ def train_inputs(wildcards):
 def training_params(wildcards):
     """The training settings that change a run's output (resources excluded)."""
     settings = variant_training(config, wildcards.variant)
-    return {key: value for key, value in settings.items() if key not in RESOURCE_KEYS}
+    return {key: value for key, value in settings.items() if key not in NON_RESULT_KEYS}
 
 
 def training_resource(key):

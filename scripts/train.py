@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from cnnstudy.checkpoint import save_checkpoint
+from cnnstudy.config import variant_training
 from cnnstudy.files import atomic_path
 from cnnstudy.jobs import job
 from cnnstudy.train import run_training
@@ -16,6 +17,9 @@ with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) a
         Path(snakemake.input.train), Path(snakemake.input.validation),
         Path(snakemake.input.distorted) if "distorted" in snakemake.input.keys() else None,
         Path(params.resume), params.code, log, progress_stream=log.stream,
+        # snapshots change no result, so they are read from the config, not params (no rerun)
+        snapshot_folder=Path(snakemake.output.checkpoint).parent / "epochs"
+        if variant_training(snakemake.config, wildcards.variant)["snapshots"] else None,
     )
     with atomic_path(snakemake.output.history) as tmp:
         pd.DataFrame(history).to_csv(tmp, index=False)

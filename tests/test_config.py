@@ -65,12 +65,10 @@ def test_a_pair_and_its_reverse_are_one_test(config):
 
 def test_full_study_trains_every_variant_on_all_its_digits():
     """config.yaml gives most variants a glimpse of training; the full study must undo it for each."""
-    from snakemake.utils import update_config, validate
+    from cnnstudy.config import load_config
 
-    root = Path(__file__).parents[1]
-    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
-    update_config(config, yaml.safe_load((root / "config" / "full.yaml").read_text()))
-    validate(config, str(root / "config" / "schema.yaml"))
+    config = load_config(ROOT, ROOT / "config" / "full.yaml")
+    assert config["run"]["datasets"] == ["mnist"] and config["training"]["snapshots"] is False  # defaults filled
     for name in config["variants"]:
         training = variant_training(config, name)
-        assert training["train_images"] is None and training["epochs"] == config["training"]["epochs"], name
+        assert training["train_images"] is None and training["epochs"] >= config["training"]["epochs"], name

@@ -17,7 +17,14 @@ from cnnstudy.idx import write_idx
 
 
 def md5_table(folder):
+    """MD5 of each .gz archive, as a download mirror publishes them."""
     return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.glob("*.gz")}
+
+
+def content_md5_table(folder):
+    """MD5 of each file's uncompressed content, keyed by the bare idx name."""
+    return {p.name.removesuffix(".gz"): hashlib.md5(gzip.decompress(p.read_bytes())).hexdigest()
+            for p in folder.glob("*.gz")}
 
 
 def test_stratified_head_keeps_shares_and_order():
@@ -128,12 +135,40 @@ def test_missing_files_listed(tmp_path):
         load_idx_folder(tmp_path / "empty")
 
 
-def test_md5_checked(idx_folder):
-    md5s = md5_table(idx_folder)
-    assert load_idx_folder(idx_folder, md5s=md5s)["test"][2]["files"]
-    md5s["t10k-labels-idx1-ubyte.gz"] = "0" * 32
-    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: MD5 [0-9a-f]{32} does not match the published 0{32}"):
-        load_idx_folder(idx_folder, md5s=md5s)
+def test_content_md5_checked(idx_folder):
+    md5s = content_md5_table(idx_folder)
+    assert load_idx_folder(idx_folder, content_md5s=md5s)["test"][2]["files"]
+    md5s["t10k-labels-idx1-ubyte"] = "0" * 32
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: content MD5 [0-9a-f]{32} is not the published 0{32}"):
+        load_idx_folder(idx_folder, content_md5s=md5s)
+
+
+def test_published_content_is_checked_whatever_the_packing(tmp_path):
+    """A recompressed archive or extracted raw files are the same data; one changed digit is not."""
+    folder = write_idx_folder(tmp_path / "gz")
+    md5s = content_md5_table(folder)
+    recompressed = tmp_path / "recompressed"
+    recompressed.mkdir()
+    for path in folder.glob("*.gz"):
+        (recompressed / path.name).write_bytes(gzip.compress(gzip.decompress(path.read_bytes()), compresslevel=1))
+    assert md5_table(recompressed) != md5_table(folder)
+    raw = tmp_path / "MNIST-raw"
+    (raw / "MNIST" / "raw").mkdir(parents=True)  # torchvision's layout, extracted
+    for path in folder.glob("*.gz"):
+        (raw / "MNIST" / "raw" / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+    expected, _ = synthetic_digits(60, 1)
+    for packed in (folder, recompressed, raw):
+        splits = prepare("mnist", {"source": "mnist", "path": str(packed), "download": False}, md5s=md5s)
+        together = np.concatenate([splits["train"][0], splits["validation"][0]])
+        assert sorted(map(bytes, together)) == sorted(map(bytes, expected))
+    changed = raw / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    content = bytearray(changed.read_bytes())
+    content[16 + 5 * 784 + 300] ^= 0xFF  # one pixel of digit 5
+    changed.write_bytes(bytes(content))
+    with pytest.raises(DataError) as error:
+        prepare("mnist", {"source": "mnist", "path": str(raw), "download": False}, md5s=md5s)
+    message = str(error.value)
+    assert "\n" not in message and "train-images-idx3-ubyte: content MD5" in message and "changed or damaged" in message
 
 
 def test_published_md5s_are_torchvisions():
@@ -164,10 +199,11 @@ def test_mnist_download_through_torchvision(tmp_path, monkeypatch, local_mirror)
     monkeypatch.setattr(MNIST, "mirrors", [url])
     monkeypatch.setattr(MNIST, "resources", [(name, md5s[name]) for name in datasets.MNIST_MD5])
     target = tmp_path / "mnist"
-    splits = prepare("mnist", {"source": "mnist", "path": str(target), "download": True}, md5s=md5s)
+    splits = prepare("mnist", {"source": "mnist", "path": str(target), "download": True},
+                     md5s=content_md5_table(mirror))
     assert (target / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists()
     assert splits["train"][0].shape == (54, 28, 28) and splits["validation"][0].shape == (6, 28, 28)
-    assert splits["test"][2]["files"]["t10k-images-idx3-ubyte.gz"] == md5s["t10k-images-idx3-ubyte.gz"]
+    assert splits["test"][2]["files"]["t10k-images-idx3-ubyte.gz"] == content_md5_table(mirror)["t10k-images-idx3-ubyte"]
 
 
 def test_mnist_offline_without_files_says_how_to_provide_them(tmp_path, monkeypatch):
@@ -181,10 +217,10 @@ def test_mnist_offline_without_files_says_how_to_provide_them(tmp_path, monkeypa
     assert "download failed" in message and "train-images-idx3-ubyte.gz" in message and "put" in message
 
 
-def test_mnist_without_download_needs_gz(tmp_path):
-    write_idx_folder(tmp_path / "raw", compress=False)
-    with pytest.raises(DataError, match=r"missing train-images-idx3-ubyte.gz"):
-        prepare("mnist", {"source": "mnist", "path": str(tmp_path / "raw"), "download": False})
+def test_mnist_without_download_says_which_files_are_missing(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"missing train-images-idx3-ubyte\[.gz\]"):
+        prepare("mnist", {"source": "mnist", "path": str(tmp_path / "empty"), "download": False})
 
 
 def test_save_and_load_split_keep_provenance(tmp_path):

@@ -68,6 +68,7 @@ def test_no_gpu_is_a_clear_error(tmp_path):
         claim_gpu([], tmp_path)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
 def test_training_on_cuda_records_the_device():
     from cnnstudy.train import TrainSettings, train_variant

@@ -153,3 +153,29 @@ def test_an_interval_wide_only_for_want_of_seeds_needs_a_seed_not_digits():
     result = {"difference": 0.014, "seeds": 2, "digits": 1000, "seed_term": 2.5e-5, "digit_term": 1e-5}
     needed = stats.evidence_needed("better", result, 0.005)
     assert needed["seeds"] == 3 and math.isinf(needed["digits"])
+
+
+def test_planned_interval_shrinks_with_seeds_down_to_the_digits_floor():
+    widths = [stats.planned_half_width(s, 10_000, between=0.012, within=0.008) for s in (2, 3, 5, 10, 50)]
+    assert widths == sorted(widths, reverse=True)
+    floor = 1.96 * math.sqrt(0.004 / 10_000)  # the consistent discordance, which seeds cannot average away
+    assert floor < widths[-1] < 1.1 * floor
+
+
+def test_planned_interval_agrees_with_simulated_studies():
+    rng = np.random.default_rng(7)
+    variant, reference = simulated_study(rng, 5, 10_000, 0.3)
+    between = float(np.mean(variant[0] != reference[0]))
+    within = float(np.mean(variant[0] != variant[1]))
+    run_variance = float(np.var(variant.mean(axis=1), ddof=1))
+    planned = stats.planned_half_width(5, 10_000, between, within, run_variance)
+    measured = stats.paired_difference(variant, reference)
+    observed = measured["ci_high"] - measured["difference"]
+    assert 0.5 * observed < planned < 2 * observed
+
+
+def test_seeds_to_decide():
+    # a true gap of 0.5 points against delta 0.2: a few seeds show it on 10,000 digits
+    assert stats.seeds_to_decide("better", 0.005, 0.002, 10_000, between=0.01, within=0.008) <= 5
+    # a gap of 0.1 points with 0.5% consistent discordance: no number of seeds decides it
+    assert math.isinf(stats.seeds_to_decide("better", 0.001, 0.002, 10_000, between=0.013, within=0.008))

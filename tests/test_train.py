@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from cnnstudy.errors import DivergenceError
-from cnnstudy.train import TrainSettings, fit, learning_rate, train_variant
+from cnnstudy.train import TrainSettings, epoch_images, fit, learning_rate, train_variant
 
 CPU = torch.device("cpu")
 TINY = {"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "pool_after": [1, 2, 3]}
@@ -54,7 +54,7 @@ def test_same_seed_gives_identical_history_and_weights():
 def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
     resume = tmp_path / "resume.pt"
 
-    def killed_after_epoch_2(epoch):
+    def killed_after_epoch_2(epoch, model):
         if epoch == 2:
             raise KeyboardInterrupt
 
@@ -62,13 +62,15 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
         run(epochs=4, resume_file=resume, resume_key="k", on_epoch_end=killed_after_epoch_2)
     assert resume.exists()
     assert torch.load(resume, weights_only=True)["epoch"] == 2
-    messages = []
+    messages, seen = [], []
     images, labels = tiny_data()
     settings = TrainSettings(epochs=4, batch_size=32, lr=3e-3, eval_batch_size=50)
     resumed, history = train_variant(
         TINY, 0, train_images=images, train_labels=labels, val_images=images[:40], val_labels=labels[:40],
-        settings=settings, device=CPU, precision="fp32", resume_file=resume, resume_key="k", log=messages.append)
+        settings=settings, device=CPU, precision="fp32", resume_file=resume, resume_key="k", log=messages.append,
+        progress=seen.append)
     assert any("resuming after epoch 2" in m for m in messages)
+    assert seen[0] == 2 * len(labels) and sum(seen) == 4 * len(labels)  # the bar starts where it resumed
     assert len([m for m in messages if m.startswith("epoch")]) == 2  # only epochs 3 and 4 ran again
     straight, straight_history = run(epochs=4)
     assert [row["val_accuracy"] for row in history] == [row["val_accuracy"] for row in straight_history]
@@ -124,6 +126,21 @@ def test_distorted_copies_rotate_per_epoch():
     fit(Spy(), images, labels, images, labels, TrainSettings(epochs=2, batch_size=40), seed=0, device=CPU,
         precision="fp32", distorted=copies, log=lambda m: None)
     assert seen[0] > 0.1 and seen[1] < 1e-6  # epoch 2 trains on the (blank) second copy
+
+
+def test_distorted_share_mixes_clean_digits_in_anew_each_epoch():
+    images, labels = tiny_data(400)
+    blank = [torch.zeros_like(images), torch.zeros_like(images)]
+    blank_rows = []
+    for epoch in (1, 2):
+        mixed = epoch_images(images, blank, epoch, seed=0, share=0.25)
+        blank_rows.append((mixed.flatten(1).abs().sum(1) == 0))
+        clean_rows = ~blank_rows[-1]
+        assert torch.equal(mixed[clean_rows], images[clean_rows])
+        assert 0.15 < blank_rows[-1].float().mean() < 0.35  # about a quarter distorted
+        assert torch.equal(epoch_images(images, blank, epoch, seed=0, share=0.25), mixed)  # reproducible
+    assert not torch.equal(blank_rows[0], blank_rows[1])  # other digits each epoch
+    assert epoch_images(images, blank, 1, seed=0, share=1.0) is blank[0]  # the default: distorted only
 
 
 def test_onecycle_schedule_shape():

@@ -176,6 +176,42 @@ def test_changing_library_code_reruns_its_steps(rerun_copy):
     assert ("train", "small-elastic") in per_variant and ("train", "small") not in per_variant
 
 
+def test_epoch_snapshots_rerun_nothing_and_score_each_epoch(rerun_copy):
+    import subprocess
+    import sys
+
+    from conftest import REPO as ROOT
+
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["training"]["snapshots"] = True
+    write_config(rerun_copy, config)
+    assert dry_run_jobs(rerun_copy) == []  # keeping snapshots changes no result
+    run = rerun_copy / "results/tiny/small/seed0"
+    run_snakemake(rerun_copy, "--cores", "1", "results/tiny/small/seed0/model.pt", "--forcerun", "train")
+    assert sorted(path.name for path in (run / "epochs").iterdir()) == ["epoch1.pt", "epoch2.pt"]
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "calibration.py"), str(run), "--threads", "1"],
+                            capture_output=True, text=True, check=True)
+    rows = [line.split() for line in result.stdout.splitlines() if re.match(r"\s+\d+\s+0\.", line)]
+    assert [row[0] for row in rows] == ["1", "2"]
+    assert all(0 <= float(row[2]) <= 1 for row in rows)  # test accuracy of each epoch's weights
+    last = torch.load(run / "epochs" / "epoch2.pt", weights_only=True)["state_dict"]
+    trained = torch.load(run / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(last[key], trained[key]) for key in trained)  # the last snapshot is the trained model
+
+
+def test_calibration_epoch_is_where_validation_stops_rising():
+    import importlib.util
+
+    from conftest import REPO as ROOT
+
+    spec = importlib.util.spec_from_file_location("calibration", ROOT / "benchmarks" / "calibration.py")
+    calibration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibration)
+    noisy_then_annealed = [0.981, 0.983, 0.978, 0.983, 0.987, 0.986, 0.9912, 0.9903, 0.9920, 0.9930, 0.9932, 0.9932]
+    assert calibration.plateau_epoch(noisy_then_annealed, 0.0005) == 10  # not the early flat stretch
+    assert calibration.plateau_epoch([0.95, 0.97, 0.98, 0.99], 0.0005) is None  # still rising at the end
+
+
 @pytest.mark.parametrize("target, expected", [
     (["results/tiny/compare/accuracy.png", "--forcerun", "figure_accuracy"], [("figure_accuracy", None)]),
     (["results/audit/separable/totals.json", "--forcerun", "audit_model"], [("audit_model", "separable")]),

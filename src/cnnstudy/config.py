@@ -6,13 +6,14 @@ model options, training data that names a distortion, comparisons that name vari
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cnnstudy.errors import ConfigError
 from cnnstudy.models import MNIST_SHAPE, check_spec, input_shape
 
-# training keys that size a job's resources but do not change its results
-RESOURCE_KEYS = ("threads", "mem_mb", "runtime")
+# training keys that do not change a run's results: job resources, and per-epoch snapshots
+NON_RESULT_KEYS = ("threads", "mem_mb", "runtime", "snapshots")
 
 
 def check_config(config: dict[str, Any]) -> None:
@@ -50,6 +51,19 @@ def check_config(config: dict[str, Any]) -> None:
                 raise ConfigError(f"{where}[{index}].{role}: {pair[role]!r} is not a variant")
         if pair["variant"] == pair["reference"]:
             raise ConfigError(f"{where}[{index}]: a variant compared with itself")
+
+
+def load_config(root: Path | str, *overlays: Path | str) -> dict[str, Any]:
+    """The workflow's config outside Snakemake: ``config/config.yaml`` of the workflow at
+    ``root``, each overlay on top (``--configfile`` semantics), defaults filled by the schema."""
+    import yaml
+    from snakemake.utils import update_config, validate
+
+    config = yaml.safe_load((Path(root) / "config" / "config.yaml").read_text())
+    for overlay in overlays:
+        update_config(config, yaml.safe_load(Path(overlay).read_text()))
+    validate(config, str(Path(root) / "config" / "schema.yaml"))
+    return config
 
 
 def variant_training(config: dict[str, Any], variant: str) -> dict[str, Any]:

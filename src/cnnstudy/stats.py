@@ -181,3 +181,37 @@ def evidence_needed(expect: str, result: dict[str, Any], delta: float, level: fl
         "seeds": max(seeds + 1, math.ceil(seed_term * seeds / room_for_seeds)) if room_for_seeds > 0 else math.inf,
         "digits": needed_digits if needed_digits > digits else math.inf,
     }
+
+
+def planned_half_width(seeds: int, digits: int, between: float, within: float,
+                       run_variance: float | None = None, level: float = 0.95) -> float:
+    """Expected interval half-width of ``paired_difference`` for a study not yet run.
+
+    ``between``: the share of test digits on which one run of each variant disagree (their
+    discordance); ``within``: the share on which two runs of the same variant, other seeds,
+    disagree. The part of ``between`` that ``within`` does not explain is consistent (the same
+    digits every seed) and shrinks with more test digits only; run-to-run disagreement also
+    shrinks with seeds. ``run_variance``: the variance of one run's accuracy around its
+    variant's mean, where measured; else what ``within`` alone implies, within / (2 n).
+    Seed term 2 run_variance / S, digit term (consistent + within / S) / n, as in
+    ``paired_difference``.
+    """
+    if run_variance is None:
+        run_variance = within / (2 * digits)
+    consistent = max(between - within, 0.0)
+    seed_term = 2 * run_variance / seeds
+    digit_term = (consistent + within / seeds) / digits
+    variance = seed_term + digit_term
+    df = variance**2 / (seed_term**2 / max(seeds - 1, 1) + digit_term**2 / (digits - 1))
+    return float(scipy_stats.t.ppf(0.5 + level / 2, df)) * math.sqrt(variance)
+
+
+def seeds_to_decide(expect: str, gap: float, delta: float, digits: int, between: float, within: float,
+                    run_variance: float | None = None, level: float = 0.95, most: int = 100) -> float:
+    """The fewest seeds (2 or more) whose planned interval decides ``expect`` either way if the
+    true difference is ``gap``; inf when even ``most`` seeds cannot (the test digits are too few)."""
+    needed = half_width_to_decide(expect, gap, delta)
+    for seeds in range(2, most + 1):
+        if planned_half_width(seeds, digits, between, within, run_variance, level) < needed:
+            return seeds
+    return math.inf

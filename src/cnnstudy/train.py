@@ -7,6 +7,7 @@ exactly what an uninterrupted one would have done.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -40,6 +41,7 @@ class TrainSettings:
     label_smoothing: float = 0.0
     deterministic: bool = True
     eval_batch_size: int = 500
+    distorted_share: float = 1.0
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TrainSettings":
@@ -79,6 +81,19 @@ def learning_rate(settings: TrainSettings, step: int, total_steps: int) -> float
             return settings.lr * (0.1 + 0.9 * progress / warmup)
         return settings.lr * 0.5 * (1 + math.cos(math.pi * (progress - warmup) / (1 - warmup)))
     raise ValueError(f"unknown schedule {settings.schedule!r}")
+
+
+def epoch_images(clean: torch.Tensor, distorted: list[torch.Tensor], epoch: int, seed: int,
+                 share: float) -> torch.Tensor:
+    """The training images of one epoch: distorted copy (epoch - 1) mod K for a random ``share``
+    of the digits (drawn anew each epoch), the clean digits for the rest. Training on distorted
+    digits only never shows the net a clean one, which the test split holds."""
+    copy = distorted[(epoch - 1) % len(distorted)]
+    if share >= 1:
+        return copy
+    draw = torch.Generator().manual_seed(seed * 100_003 + epoch + 50_000)
+    keep_clean = (torch.rand(len(clean), generator=draw) >= share).to(clean.device)
+    return torch.where(keep_clean[:, None, None], clean, copy)
 
 
 def validation_metrics(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -125,14 +140,15 @@ def fit(
     resume_key: str = "",
     log: Callable[[str], None] = print,
     progress: Callable[[int], None] | None = None,
-    on_epoch_end: Callable[[int], None] | None = None,
+    on_epoch_end: Callable[[int, nn.Module], None] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` in place; return one history row per epoch.
 
     After every epoch the model is scored on the validation split (``val_*``), which is carved
     from the training digits: convergence is judged on it, never on the test split.
     ``distorted`` holds K distorted copies [K, N, H, W] of the training images: epoch e trains
-    on copy (e - 1) mod K. After every epoch the full state goes to ``resume_file`` (if given),
+    on copy (e - 1) mod K, for a random ``settings.distorted_share`` of its digits (drawn anew
+    each epoch; the rest clean). After every epoch the full state goes to ``resume_file`` (if given),
     and a rerun with the same ``resume_key`` continues after the last finished epoch.
     ``progress`` is called with the number of images of each finished step.
     """
@@ -145,7 +161,8 @@ def fit(
     count = len(train_labels)
     steps_per_epoch = math.ceil(count / settings.batch_size)
     total_steps = steps_per_epoch * settings.epochs
-    sources = [train_images.to(device)] if distorted is None else list(distorted.to(device))
+    clean = train_images.to(device)
+    copies = [] if distorted is None else list(distorted.to(device))
 
     history: list[dict[str, float]] = []
     first_epoch = 1
@@ -157,12 +174,14 @@ def fit(
         history = state["history"]
         first_epoch = state["epoch"] + 1
         log(f"resuming after epoch {state['epoch']} from {resume_file}")
+        if progress is not None:
+            progress(state["epoch"] * count)  # the progress bar starts where the run resumes
 
     for epoch in range(first_epoch, settings.epochs + 1):
         started = time.perf_counter()
         torch.manual_seed(seed * 100_003 + epoch)  # dropout and any other random op
         order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-        images = sources[(epoch - 1) % len(sources)]
+        images = epoch_images(clean, copies, epoch, seed, settings.distorted_share) if copies else clean
         model.train()
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
@@ -204,7 +223,7 @@ def fit(
                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "history": history,
             })
         if on_epoch_end is not None:
-            on_epoch_end(epoch)
+            on_epoch_end(epoch, model)
     return history
 
 
@@ -216,12 +235,22 @@ def train_variant(spec: dict[str, Any], seed: int, **fit_arguments: Any) -> tupl
     return model, history
 
 
+def save_snapshot(folder: Path, epoch: int, model: nn.Module) -> None:
+    from cnnstudy.checkpoint import save_checkpoint
+
+    save_checkpoint(folder / f"epoch{epoch}.pt", model, {"epoch": epoch})
+
+
 def run_training(
     spec: dict[str, Any], training: dict[str, Any], seed: int, train_file: Path, validation_file: Path,
     distorted_file: Path | None, resume_file: Path, code: str, log: Callable[[str], None],
-    progress_stream: Any = None,
+    progress_stream: Any = None, snapshot_folder: Path | None = None,
 ) -> tuple[nn.Module, list[dict[str, float]], dict[str, Any]]:
-    """Load the prepared files, train one (variant, seed) and say what was done in ``meta``."""
+    """Load the prepared files, train one (variant, seed) and say what was done in ``meta``.
+
+    ``snapshot_folder``: keep the weights after every epoch there (``epoch{N}.pt``), for a
+    calibration that scores each epoch afterwards (``benchmarks/calibration.py``); training
+    itself never sees the test split."""
     import numpy as np
     from tqdm import tqdm
 
@@ -256,6 +285,7 @@ def run_training(
             val_images=torch.from_numpy(val_images), val_labels=torch.from_numpy(val_labels),
             settings=settings, device=device, precision=precision, distorted=distorted,
             resume_file=Path(resume_file), resume_key=key, log=log, progress=bar.update,
+            on_epoch_end=None if snapshot_folder is None else functools.partial(save_snapshot, Path(snapshot_folder)),
         )
     meta = {
         "model": spec, "training": asdict(settings), "seed": seed, "epochs": len(history),
