@@ -108,6 +108,17 @@ def test_nan_loss_stops_training_with_a_clear_message(tmp_path):
     assert not resume.exists()
 
 
+def test_divergence_in_the_last_step_stops_training(tmp_path):
+    images, labels = tiny_data(32)
+    resume = tmp_path / "resume.pt"
+    # one step per epoch: its loss is finite, only the update it makes is not
+    with pytest.raises(DivergenceError, match=r"training diverged: a weight is not finite after epoch 1 .*lower training.lr"):
+        fit(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), images, labels, images, labels,
+            TrainSettings(epochs=1, batch_size=32, lr=float("inf"), schedule="constant"), seed=0,
+            device=CPU, precision="fp32", resume_file=resume, log=lambda m: None)
+    assert not resume.exists()
+
+
 def test_distorted_copies_rotate_per_epoch():
     images, labels = tiny_data(40)
     copies = torch.stack([images, torch.zeros_like(images)])

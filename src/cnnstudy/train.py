@@ -208,7 +208,14 @@ def fit(
         if not math.isfinite(train_loss):
             raise DivergenceError(f"training diverged: mean loss is {train_loss} in epoch {epoch} "
                                   f"(lr up to {settings.lr:.3g}); lower training.lr")
+        # the loss of a step is computed before its update: the last update shows only in the weights
+        if not all(bool(torch.isfinite(parameter).all()) for parameter in model.parameters()):
+            raise DivergenceError(f"training diverged: a weight is not finite after epoch {epoch} "
+                                  f"(lr up to {settings.lr:.3g}); lower training.lr")
         val_loss, val_accuracy = validation_metrics(model, val_images, val_labels, settings, device, precision)
+        if not math.isfinite(val_loss):
+            raise DivergenceError(f"training diverged: validation loss is {val_loss} after epoch {epoch} "
+                                  f"(lr up to {settings.lr:.3g}); lower training.lr")
         row = {
             "epoch": epoch, "train_loss": train_loss, "train_accuracy": correct.item() / count,
             "val_loss": val_loss, "val_accuracy": val_accuracy,
