@@ -21,15 +21,10 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from cnnstudy import stats
 from cnnstudy.config import comparison_pairs, load_config
-
-
-def correct(run: Path) -> np.ndarray:
-    frame = pd.read_csv(run / "predictions.csv")
-    return (frame["label"] == frame["predicted"]).to_numpy()
+from cnnstudy.study import read_predictions
 
 
 def main() -> None:
@@ -41,9 +36,9 @@ def main() -> None:
     config = load_config(Path(__file__).resolve().parents[1], args.configfile)
     delta, alpha = config["stats"]["relevant_difference"], config["stats"]["alpha"]
     family = len(comparison_pairs(config))
-    runs = {path.parent.parent.name: correct(path.parent) for path in sorted(Path(args.runs).glob("*/seed0/predictions.csv"))
-            if path.parent.parent.name in config["variants"]}
-    twin = correct(Path(args.runs) / args.same / "seed1")
+    predictions = read_predictions(sorted(str(path) for path in Path(args.runs).glob("*/seed[01]/predictions.csv")))
+    runs = {variant: correct for (variant, seed), correct in predictions.items() if seed == 0 and variant in config["variants"]}
+    twin = predictions[(args.same, 1)]
     digits = len(twin)
     within = float(np.mean(runs[args.same] != twin))
     run_variance = max((runs[args.same].mean() - twin.mean()) ** 2 / 2, within / (2 * digits))
