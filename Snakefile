@@ -30,6 +30,10 @@ include: "rules/evaluate.smk"
 include: "rules/compare.smk"
 
 
+onstart:
+    stop_if_read_only(["results", "resume", "logs"])
+
+
 rule all:
     input:
         data_targets(),

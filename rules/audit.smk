@@ -15,7 +15,7 @@ rule audit_model:
         totals="results/audit/{model}/totals.json",
     params:
         spec=lambda wildcards: audit_specs(config)[wildcards.model],
-        code=CODE["audit"],
+        code=library_code("audit_model.py"),
     log:
         "logs/audit/{model}.log",
     conda:
@@ -38,7 +38,7 @@ rule audit_summary:
         ),
     params:
         models=AUDIT_MODELS,
-        code=CODE["audit"],
+        code=library_code("audit_summary.py"),
     log:
         "logs/audit/summary.log",
     conda:
@@ -66,7 +66,7 @@ rule separable_sweep:
         ),
     params:
         sweep=config["audit"]["separable_sweep"],
-        code=CODE["sweep"],
+        code=library_code("separable_sweep.py"),
     threads: 1
     log:
         "logs/audit/separable_sweep.log",

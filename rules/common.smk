@@ -1,10 +1,8 @@
 # Helpers: config validation, wildcard constraints, paths, target lists and input functions.
 
-import hashlib
 import os
 import re
 import sys
-from importlib.util import find_spec
 from pathlib import Path
 
 # The library lives in src/: put it on the path of this process and of every job (conda
@@ -15,27 +13,31 @@ if sys.path[0] != LIBRARY:
 if LIBRARY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
     os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")])))
 
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from cnnstudy.config import NON_RESULT_KEYS, audit_specs, check_config, comparison_pairs, variant_training
+from cnnstudy.config import NON_RESULT_KEYS, audit_specs, check_config, check_numbers, comparison_pairs, variant_training
+from cnnstudy.codehash import code_hash
 from cnnstudy.errors import ConfigError
+from cnnstudy.files import first_read_only_folder
 
 
 def validate_config(config):
-    """Schema (with defaults) first, then cross-references; one line that names the key."""
+    """Numbers a JSON schema lets through (NaN, 2.0 as an integer), the schema (with defaults),
+    then cross-references; one line that names the key."""
     try:
+        check_numbers(config, yaml.safe_load((Path(workflow.basedir) / "config" / "schema.yaml").read_text()))
         validate(config, "../config/schema.yaml")
+        check_config(config)
+    except ConfigError as error:
+        raise WorkflowError(f"config key {error}") from None
     except WorkflowError as error:
         cause = error.__cause__ or error.__context__  # the jsonschema ValidationError
         if not hasattr(cause, "absolute_path"):
             raise
         key = ".".join(str(part) for part in cause.absolute_path) or "(top level)"
         raise WorkflowError(f"config key {key}: {cause.message}") from None
-    try:
-        check_config(config)
-    except ConfigError as error:
-        raise WorkflowError(f"config key {error}") from None
 
 
 validate_config(config)
@@ -47,31 +49,24 @@ DISTORTIONS = list(config["distortions"])
 AUDIT_MODELS = list(audit_specs(config))
 
 
+def stop_if_read_only(roots):
+    """Before the first job: a read-only output folder is one line, not Snakemake's traceback."""
+    folder = first_read_only_folder([Path(root) for root in roots])
+    if folder is not None:
+        print(f"cnnstudy: {folder}: permission denied (a read-only folder the run writes to)", file=sys.stderr)
+        sys.exit(1)
+
+
 def alternatives(names):
     """A regex that matches exactly one of the names (longest first)."""
     names = sorted(names, key=len, reverse=True)
     return "|".join(re.escape(name) for name in names) if names else "(?!)"
 
 
-def code_hash(*modules):
-    """Hash of the library modules behind a step. Snakemake's code trigger sees only the
-    script file; with this hash in params, editing these modules reruns the step."""
-    digest = hashlib.sha256()
-    for module in modules:
-        digest.update(Path(find_spec(f"cnnstudy.{module}").origin).read_bytes())
-    return digest.hexdigest()[:12]
-
-
-CODE = {
-    "data": code_hash("datasets", "idx", "tables"),
-    "distort": code_hash("distort", "plots"),
-    "audit": code_hash("audit", "models", "tables"),
-    "sweep": code_hash("audit", "tables", "plots"),
-    "train": code_hash("train", "models", "runtime", "weightgrad"),
-    "evaluate": code_hash("metrics", "models", "runtime", "checkpoint"),
-    "compare": code_hash("study", "stats", "tables", "convergence"),
-    "figures": code_hash("plots", "study"),
-}
+def library_code(script):
+    """Hash of the library modules a script imports (transitively): in params, so that editing
+    any of them reruns the step; Snakemake's own code trigger sees only the script."""
+    return code_hash(Path(workflow.basedir) / "scripts" / script)
 
 
 RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"

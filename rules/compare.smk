@@ -24,7 +24,7 @@ rule summarise:
         ),
         histories=compare_file("histories.csv"),
     params:
-        code=CODE["compare"],
+        code=library_code("summarise.py"),
         variants=report_variants(),
         convergence=convergence_rule(),
         seeds=SEEDS,
@@ -63,7 +63,7 @@ rule significance:
             labels={"dataset": "{dataset}", "item": "0 headline"},
         ),
     params:
-        code=CODE["compare"],
+        code=library_code("significance.py"),
         pairs=comparison_pairs(config),
         claims=config["claims"],
         stats=config["stats"],
@@ -88,7 +88,7 @@ rule figure_accuracy:
             labels={"dataset": "{dataset}", "item": "4 accuracy per variant"},
         ),
     params:
-        code=CODE["figures"],
+        code=library_code("figure_accuracy.py"),
     log:
         "logs/{dataset}/compare/figure_accuracy.log",
     conda:
@@ -108,7 +108,7 @@ rule figure_cost:
             labels={"dataset": "{dataset}", "item": "5 accuracy vs cost"},
         ),
     params:
-        code=CODE["figures"],
+        code=library_code("figure_cost.py"),
     log:
         "logs/{dataset}/compare/figure_cost.log",
     conda:
@@ -128,7 +128,7 @@ rule figure_learning_curves:
             labels={"dataset": "{dataset}", "item": "learning curves"},
         ),
     params:
-        code=CODE["figures"],
+        code=library_code("figure_learning_curves.py"),
     log:
         "logs/{dataset}/compare/figure_learning_curves.log",
     conda:
@@ -157,7 +157,7 @@ rule figure_errors:
             labels={"dataset": "{dataset}", "item": "misclassified digits"},
         ),
     params:
-        code=CODE["figures"],
+        code=library_code("figure_errors.py"),
         variants=VARIANTS,
         seeds=SEEDS,
         shown=32,

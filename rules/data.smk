@@ -15,7 +15,7 @@ rule prepare_data:
         ),
     params:
         spec=lambda wildcards: config["datasets"][wildcards.dataset],
-        code=CODE["data"],
+        code=library_code("prepare_data.py"),
     log:
         "logs/{dataset}/prepare_data.log",
     resources:
@@ -39,7 +39,7 @@ rule distort:
         ),
     params:
         spec=lambda wildcards: config["distortions"][wildcards.distortion],
-        code=CODE["distort"],
+        code=library_code("distort.py"),
     log:
         "logs/{dataset}/distort_{distortion}.log",
     resources:

@@ -14,7 +14,7 @@ rule evaluate:
         evaluation=config["evaluation"],
         device=lambda wildcards: variant_training(config, wildcards.variant)["device"],
         precision=lambda wildcards: variant_training(config, wildcards.variant)["precision"],
-        code=CODE["evaluate"],
+        code=library_code("evaluate.py"),
     threads: config["evaluation"]["threads"]
     resources:
         mem_mb=2000,

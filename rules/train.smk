@@ -11,7 +11,7 @@ rule train:
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         training=training_params,
-        code=CODE["train"],
+        code=library_code("train.py"),
         resume="resume/{dataset}/{variant}/seed{seed}.pt",
     threads: training_resource("threads")
     resources:

@@ -14,7 +14,9 @@ from cnnstudy.jobs import job
 from cnnstudy.metrics import evaluate, inference_speed
 from cnnstudy.runtime import memory_format, pick_device, pick_precision
 
-with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) as log:
+# the declared thread count, not the cores Snakemake grants: threads change the logits
+with job(snakemake.log[0], snakemake.params.evaluation["threads"], gpu=snakemake.resources.gpu > 0,
+         granted=snakemake.threads) as log:
     wildcards, settings = snakemake.wildcards, snakemake.params.evaluation
     model, meta = load_checkpoint(snakemake.input.checkpoint, wildcards.variant, dict(snakemake.params.model))
     device = pick_device(snakemake.params.device)
@@ -28,8 +30,11 @@ with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) a
                             precision, repeats=settings["latency_repeats"])
     metrics.update({
         "dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(wildcards.seed),
+        # what else decides these bytes: thread count, CPU instruction set, torch version
         "device": str(device), "precision": precision, "torch": str(torch.__version__),
-        "training": {key: meta[key] for key in ("epochs", "train_images", "device", "precision", "fingerprint")},
+        "threads": torch.get_num_threads(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "training": {key: meta.get(key) for key in ("epochs", "train_images", "device", "precision", "threads",
+                                                     "cpu_capability", "fingerprint")},
     })
     speed.update({"threads": torch.get_num_threads(), "device": str(device),
                   "training_wall_seconds": meta["wall_seconds"]})

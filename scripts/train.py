@@ -10,7 +10,9 @@ from cnnstudy.files import atomic_path
 from cnnstudy.jobs import job
 from cnnstudy.train import run_training
 
-with job(snakemake.log[0], snakemake.threads, gpu=snakemake.resources.gpu > 0) as log:
+# the declared thread count, not the cores Snakemake grants: threads change the weights
+with job(snakemake.log[0], snakemake.params.training["threads"], gpu=snakemake.resources.gpu > 0,
+         granted=snakemake.threads) as log:
     wildcards, params = snakemake.wildcards, snakemake.params
     model, history, meta = run_training(
         dict(params.model), dict(params.training), int(wildcards.seed),

@@ -41,6 +41,19 @@ def idx_folder(tmp_path: Path) -> Path:
     return write_idx_folder(tmp_path / "idx")
 
 
+def without_root_override() -> None:
+    """preexec_fn: the child honours file permissions even when the tests run as root (it loses
+    the capabilities to override them; a non-root user honours them anyway)."""
+    import ctypes
+
+    if os.geteuid() != 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP: gone after exec
+            raise OSError(ctypes.get_errno(), "cannot drop root's permission override")
+
+
 def snakemake_command() -> list[str]:
     """Snakemake of the interpreter running the tests."""
     return [sys.executable, "-m", "snakemake"]
@@ -59,11 +72,11 @@ def copy_workflow(target: Path) -> Path:
 
 
 def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900,
-                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+                  env: dict[str, str] | None = None, unprivileged: bool = False) -> subprocess.CompletedProcess:
     environment = dict(os.environ, MPLBACKEND="Agg", **(env or {}))
     result = subprocess.run(
         snakemake_command() + list(args), cwd=workdir, capture_output=True, text=True,
-        timeout=timeout, env=environment,
+        timeout=timeout, env=environment, preexec_fn=without_root_override if unprivileged else None,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({result.returncode}):\n"

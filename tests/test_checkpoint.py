@@ -39,3 +39,20 @@ def test_corrupt_file_is_refused(checkpoint):
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(CheckpointError, match=r"model.pt: not a readable checkpoint"):
         load_checkpoint(path, "small", SPEC)
+
+
+class NotATensor:
+    """A pickled object a weights-only load must refuse to construct."""
+
+
+def test_an_unsafe_checkpoint_is_refused_naming_the_global(tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save({"meta": {"variant": "small"}, "state_dict": {}, "extra": NotATensor()}, path)
+    with pytest.raises(CheckpointError, match=r"model.pt: refused: loading it would run code from "
+                                              r"test_checkpoint.NotATensor \(a checkpoint holds"):
+        load_checkpoint(path, "small", SPEC)
+
+
+def test_an_unreadable_checkpoint_stays_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "missing.pt", "small", SPEC)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cnnstudy.config import check_config, comparison_pairs, variant_training
+from cnnstudy.config import check_config, check_numbers, comparison_pairs, variant_training
 from cnnstudy.errors import ConfigError
 
 ROOT = Path(__file__).parents[1]
@@ -72,3 +72,33 @@ def test_full_study_trains_every_variant_on_all_its_digits():
     for name in config["variants"]:
         training = variant_training(config, name)
         assert training["train_images"] is None and training["epochs"] >= config["training"]["epochs"], name
+
+
+SCHEMA = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["training"].update(lr=float("nan")), "training.lr: nan is not a finite number"),
+    (lambda c: c["training"].update(momentum=float("inf")), "training.momentum: inf is not a finite number"),
+    (lambda c: c["distortions"]["elastic"].update(sigma=float("-inf")), "distortions.elastic.sigma: -inf is not"),
+    (lambda c: c["stats"].update(alpha=float("nan")), "stats.alpha: nan is not a finite number"),
+    (lambda c: c["training"].update(epochs=2.0), r"training.epochs: 2.0 is not an integer \(write 2\)"),
+    (lambda c: c["variants"]["ciresan"].update(training={"batch_size": 32.5}),
+     "variants.ciresan.training.batch_size: 32.5 is not an integer"),  # through the $ref of $defs/training
+    (lambda c: c["run"].update(seeds=[0, 1.0]), r"run.seeds\[1\]: 1.0 is not an integer"),
+    (lambda c: c["audit"].update(separable_sweep={"points": [{"M": 8, "N": 8, "D_k": 3.0, "D_f": 7}]}),
+     r"audit.separable_sweep.points\[0\].D_k: 3.0 is not an integer"),
+])
+def test_numbers_a_json_schema_lets_through_are_refused(config, change, message):
+    config = copy.deepcopy(config)
+    config.setdefault("stats", {})
+    change(config)
+    with pytest.raises(ConfigError, match=message):
+        check_numbers(config, SCHEMA)
+
+
+def test_floats_where_the_schema_takes_numbers_pass(config):
+    config = copy.deepcopy(config)
+    config["training"].update(lr=2.0, weight_decay=0)  # a float that is whole, where a number is asked for
+    config["variants"]["ciresan"]["reported_accuracy"] = 1.0
+    check_numbers(config, SCHEMA)

@@ -113,6 +113,13 @@ def test_count_mismatch_names_both_files(idx_folder):
         load_idx_folder(idx_folder)
 
 
+def test_images_that_are_not_28x28_are_refused_at_preparation(idx_folder):
+    write_idx(idx_folder / "train-images-idx3-ubyte.gz", np.zeros((60, 32, 32), dtype=np.uint8), compress=True)
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: images are 32x32 pixels; the study's nets "
+                                        r"take 28x28 digits"):
+        load_idx_folder(idx_folder)
+
+
 def test_labels_outside_range(idx_folder):
     labels = np.zeros(60, dtype=np.uint8)
     labels[7] = 12

@@ -3,6 +3,7 @@
 import copy
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -162,18 +163,70 @@ def test_editing_training_settings_does_not_reaudit(rerun_copy):
 
 def test_editing_resources_reruns_nothing(rerun_copy):
     config = copy.deepcopy(SMALL_CONFIG)
-    config["training"]["threads"] = 2
+    config["training"].update(mem_mb=5000, runtime=90)
     write_config(rerun_copy, config)
     assert dry_run_jobs(rerun_copy) == []
 
 
-def test_changing_library_code_reruns_its_steps(rerun_copy):
-    module = rerun_copy / "src" / "cnnstudy" / "distort.py"
-    module.write_text(module.read_text() + "\n# changed\n")
-    rules = {rule for rule, _ in dry_run_jobs(rerun_copy)}
-    assert "distort" in rules and "prepare_data" not in rules
-    per_variant = {job for job in dry_run_jobs(rerun_copy) if job[1] is not None}
-    assert ("train", "small-elastic") in per_variant and ("train", "small") not in per_variant
+def test_a_changed_thread_count_reruns_training_and_evaluation(rerun_copy):
+    """Threads change the bytes (oneDNN splits reductions by thread count), so they are a
+    declared input: a results tree never mixes thread counts."""
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["training"]["threads"] = 2
+    write_config(rerun_copy, config)
+    assert rules_with_changed_params(rerun_copy) == {"train"}
+    assert sum(1 for rule, _ in dry_run_jobs(rerun_copy) if rule == "train") == 6  # 3 variants x 2 seeds
+    config["training"]["threads"], config["evaluation"]["threads"] = 1, 2
+    write_config(rerun_copy, config)
+    assert rules_with_changed_params(rerun_copy) == {"evaluate"}
+
+
+def rule_scripts(workdir):
+    """{rule: script file} read from the rule files."""
+    scripts = {}
+    for smk in (workdir / "rules").glob("*.smk"):
+        for block in re.split(r"(?m)^(?=rule )", smk.read_text()):
+            rule, script = re.match(r"rule (\w+):", block), re.search(r'"\.\./(scripts/\w+\.py)"', block)
+            if rule and script:
+                scripts[rule.group(1)] = workdir / script.group(1)
+    return scripts
+
+
+def library_modules_run_by(script, library):
+    """The library files a script can run, found by the standard library's modulefinder (which
+    follows function-local imports too): an account independent of cnnstudy.codehash."""
+    import modulefinder
+
+    finder = modulefinder.ModuleFinder(path=[str(library)])
+    finder.run_script(str(script))
+    return {Path(module.__file__).name for name, module in finder.modules.items()
+            if name == "cnnstudy" or name.startswith("cnnstudy.")}
+
+
+def rules_with_changed_params(workdir):
+    """Rules with an output whose params changed since it was made (Snakemake's summary; a dry
+    run would show downstream jobs as rerun for their updated inputs instead)."""
+    result = run_snakemake(workdir, "--summary")
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:] if line.count("\t") >= 5]
+    return {row[2] for row in rows if row[4] == "params changed"}
+
+
+def test_editing_a_library_module_reruns_exactly_the_steps_whose_code_imports_it(rerun_copy):
+    library = rerun_copy / "src"
+    scripts = rule_scripts(rerun_copy)
+    runs = {rule: library_modules_run_by(script, library) for rule, script in scripts.items()}
+    assert {"train", "evaluate", "prepare_data", "summarise"} <= set(runs)
+    assert "checkpoint.py" in runs["train"] and "files.py" in runs["train"]  # the drift of the hand-kept lists
+    modules = sorted((library / "cnnstudy").glob("*.py"))
+    for module in modules:
+        original = module.read_text()
+        module.write_text(original + "\n# edited\n")
+        try:
+            rerun = rules_with_changed_params(rerun_copy)
+        finally:
+            module.write_text(original)
+        expected = {rule for rule, files in runs.items() if module.name in files}
+        assert rerun == expected, f"editing {module.name}: reran {sorted(rerun)}, expected {sorted(expected)}"
 
 
 def test_epoch_snapshots_rerun_nothing_and_score_each_epoch(rerun_copy):
@@ -229,6 +282,8 @@ def test_partial_reruns(rerun_copy, target, expected):
     (lambda c: c["variants"]["small"]["model"].update(family="lenet"), r"config key variants.small.model.family"),
     (lambda c: c["variants"]["small"]["model"].update(fc_depth=9), r"config key variants.small.model.fc_depth: must be 1 to 5"),
     (lambda c: c["distortions"]["elastic"].update(sigma=0), r"config key distortions.elastic.sigma"),
+    (lambda c: c["training"].update(lr=float("nan")), r"config key training.lr: nan is not a finite number"),
+    (lambda c: c["training"].update(epochs=2.0), r"config key training.epochs: 2.0 is not an integer"),
 ])
 def test_bad_config_stops_before_any_job(tmp_path, change, key):
     workdir = copy_workflow(tmp_path / "wf")
@@ -292,3 +347,22 @@ def test_killed_training_resumes_and_ends_like_an_uninterrupted_run(study_run, t
     pd.testing.assert_frame_equal(pd.read_csv(workdir / run / "history.csv").drop(columns="seconds"),
                                   pd.read_csv(study_run / run / "history.csv").drop(columns="seconds"))
     assert (workdir / target).read_bytes() == (study_run / target).read_bytes()
+    history = pd.read_csv(workdir / run / "history.csv")
+    speed = json.loads((workdir / run / "speed.json").read_text())
+    assert speed["training_wall_seconds"] == pytest.approx(history["seconds"].sum())  # the killed part counts
+    assert history["seconds"].iloc[0] > 0
+
+
+def test_a_read_only_run_folder_is_one_line_before_any_job(rerun_copy):
+    run = rerun_copy / "results/tiny/small/seed0"
+    run.chmod(0o555)
+    try:
+        result = run_snakemake(rerun_copy, "--cores", "1", "results/tiny/small/seed0/metrics.json",
+                               "--forcerun", "train", check=False, unprivileged=True)
+    finally:
+        run.chmod(0o755)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "cnnstudy" in line or "Error" in line]
+    assert errors == ["cnnstudy: results/tiny/small/seed0: permission denied (a read-only folder the run writes to)"]
+    assert (run / "model.pt").exists()  # nothing removed
+    assert sorted(rule for rule, _ in dry_run_jobs(rerun_copy, "results/tiny/small/seed0/metrics.json")) == []

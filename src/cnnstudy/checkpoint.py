@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -9,21 +11,43 @@ import torch
 from torch import nn
 
 from cnnstudy.errors import CheckpointError
-from cnnstudy.files import atomic_path
+from cnnstudy.files import write_bytes
 from cnnstudy.models import build_model
 
 
 def save_checkpoint(path: Path | str, model: nn.Module, meta: dict[str, Any]) -> None:
     state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
-    with atomic_path(path) as tmp:
-        torch.save({"state_dict": state, "meta": meta}, tmp)
+    write_bytes(path, to_bytes({"state_dict": state, "meta": meta}))
+
+
+def to_bytes(state: Any) -> bytes:
+    """torch.save into memory: a full disk then fails as an OS error of the output file, not in
+    torch's zip writer."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def load_weights(path: Path | str) -> Any:
+    """``torch.load(weights_only=True)``; a file that needs more than tensors and plain
+    containers is refused naming the globals it asks for. OS errors stay OS errors."""
+    with open(path, "rb") as handle:
+        try:
+            return torch.load(handle, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            handle.seek(0)
+            unsafe = ", ".join(torch.serialization.get_unsafe_globals_in_checkpoint(handle)) or "unknown"
+            raise CheckpointError(f"{path}: refused: loading it would run code from {unsafe} "
+                                  "(a checkpoint holds tensors and plain values only)") from None
 
 
 def load_checkpoint(path: Path | str, variant: str, spec: dict[str, Any]) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the model of ``variant`` from ``path``; refuse a corrupt file or another variant's."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = load_weights(path)
         meta, state = checkpoint["meta"], checkpoint["state_dict"]
+    except (OSError, CheckpointError):
+        raise
     except Exception as error:  # torch raises many types for damaged archives
         raise CheckpointError(f"{path}: not a readable checkpoint ({str(error).strip().splitlines()[0][:160] or type(error).__name__})") from None
     if meta.get("variant") != variant:

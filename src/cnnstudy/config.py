@@ -6,14 +6,17 @@ model options, training data that names a distortion, comparisons that name vari
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from cnnstudy.errors import ConfigError
 from cnnstudy.models import MNIST_SHAPE, check_spec, input_shape
 
-# training keys that do not change a run's results: job resources, and per-epoch snapshots
-NON_RESULT_KEYS = ("threads", "mem_mb", "runtime", "snapshots")
+# training keys that do not change a run's results: job resources, and per-epoch snapshots.
+# ``threads`` is not one of them: oneDNN splits its reductions by thread count, so 1 and 2
+# threads give different weights (tests/test_workflow.py shows the rerun).
+NON_RESULT_KEYS = ("mem_mb", "runtime", "snapshots")
 
 
 def check_config(config: dict[str, Any]) -> None:
@@ -53,6 +56,49 @@ def check_config(config: dict[str, Any]) -> None:
             raise ConfigError(f"{where}[{index}]: a variant compared with itself")
 
 
+def check_numbers(config: Any, schema: dict[str, Any]) -> None:
+    """What a JSON schema lets through: ``.nan`` and ``.inf`` pass ``type: number`` (and its
+    bounds, since every comparison with NaN is false), and ``2.0`` passes ``type: integer``.
+    Raise ConfigError naming the first such key."""
+    _check_numbers(config, [schema], schema, "")
+
+
+def _check_numbers(value: Any, nodes: list[dict[str, Any]], root: dict[str, Any], where: str) -> None:
+    nodes = [resolved for node in nodes for resolved in _with_refs(node, root)]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where or '(top level)'}: {value} is not a finite number")
+    types = {kind for node in nodes for kind in _types(node)}
+    if isinstance(value, float) and "integer" in types and "number" not in types:
+        raise ConfigError(f"{where}: {value!r} is not an integer (write {int(value)})"
+                          if value.is_integer() else f"{where}: {value!r} is not an integer")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            children = [child for node in nodes
+                        for child in (node.get("properties", {}).get(key), node.get("additionalProperties"))
+                        if isinstance(child, dict)]
+            _check_numbers(item, children, root, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        children = [node["items"] for node in nodes if isinstance(node.get("items"), dict)]
+        for index, item in enumerate(value):
+            _check_numbers(item, children, root, f"{where}[{index}]")
+
+
+def _with_refs(node: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any]]:
+    """The node and what its local ``$ref`` ("#/$defs/...") points to, transitively."""
+    found = [node]
+    while "$ref" in found[-1]:
+        target: Any = root
+        for part in found[-1]["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        found.append(target)
+    return found
+
+
+def _types(node: dict[str, Any]) -> list[str]:
+    kinds = node.get("type", [])
+    return [kinds] if isinstance(kinds, str) else list(kinds)
+
+
 def load_config(root: Path | str, *overlays: Path | str) -> dict[str, Any]:
     """The workflow's config outside Snakemake: ``config/config.yaml`` of the workflow at
     ``root``, each overlay on top (``--configfile`` semantics), defaults filled by the schema."""
@@ -62,7 +108,9 @@ def load_config(root: Path | str, *overlays: Path | str) -> dict[str, Any]:
     config = yaml.safe_load((Path(root) / "config" / "config.yaml").read_text())
     for overlay in overlays:
         update_config(config, yaml.safe_load(Path(overlay).read_text()))
-    validate(config, str(Path(root) / "config" / "schema.yaml"))
+    schema = Path(root) / "config" / "schema.yaml"
+    check_numbers(config, yaml.safe_load(schema.read_text()))
+    validate(config, str(schema))
     return config
 
 

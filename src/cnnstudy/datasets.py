@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NUM_CLASSES = 10
+IMAGE_SIZE = (28, 28)  # what every trained variant takes (models.MNIST_SHAPE)
 IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -53,6 +55,9 @@ def check_split(images: np.ndarray, labels: np.ndarray, image_file: str, label_f
     """Images [N, H, W] uint8 and labels [N] in 0..9, with matching counts."""
     if images.ndim != 3 or images.dtype != np.uint8:
         raise DataError(f"{image_file}: expected uint8 images [N, H, W], got {images.dtype} {list(images.shape)}")
+    if images.shape[1:] != IMAGE_SIZE:
+        raise DataError(f"{image_file}: images are {images.shape[1]}x{images.shape[2]} pixels; the study's nets "
+                        f"take {IMAGE_SIZE[0]}x{IMAGE_SIZE[1]} digits (resize them to MNIST's size first)")
     if labels.ndim != 1:
         raise DataError(f"{label_file}: expected labels [N], got shape {list(labels.shape)}")
     if len(images) != len(labels):
@@ -209,11 +214,12 @@ def save_split(path: Path | str, images: np.ndarray, labels: np.ndarray, provena
 
 def load_split(path: Path | str) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Read a prepared split written by :func:`save_split`."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return data["images"], data["labels"], json.loads(str(data["provenance"]))
-    except (OSError, KeyError, ValueError) as error:
-        raise DataError(f"{path}: not a prepared split ({error})") from None
+    with open(path, "rb") as handle:  # an OS error (missing, unreadable) stays one and names the path
+        try:
+            with np.load(handle, allow_pickle=False) as data:
+                return data["images"], data["labels"], json.loads(str(data["provenance"]))
+        except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as error:
+            raise DataError(f"{path}: not a prepared split ({error})") from None
 
 
 def summary_frame(splits: dict[str, Split]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import contextlib
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator, TextIO
+from typing import Callable, Iterator, NoReturn, TextIO
 
 from cnnstudy.errors import CnnstudyError
 
@@ -17,36 +17,63 @@ Log = Callable[[str], None]
 
 
 @contextlib.contextmanager
-def job(log_path: str | Path, threads: int | None = None, gpu: bool = False) -> Iterator[Log]:
-    """Open the job's log; turn project errors into one line on stderr and exit status 1.
+def job(log_path: str | Path, threads: int | None = None, gpu: bool = False,
+        granted: int | None = None) -> Iterator[Log]:
+    """Open the job's log; turn project and OS errors into one line on stderr and exit status 1.
 
-    ``gpu``: claim one free GPU for this job (see cnnstudy.gpus) before torch starts CUDA.
+    ``threads``: torch's thread count, the declared one (it changes results); ``granted``: the
+    cores Snakemake gave the job, logged when fewer. ``gpu``: claim one free GPU for this job
+    (see cnnstudy.gpus) before torch starts CUDA.
     """
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", buffering=1) as stream, contextlib.ExitStack() as held:
+    try:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(log_path, "w", buffering=1)
+    except OSError as error:
+        fail(None, error)
+    with stream, contextlib.ExitStack() as held:
         log = logger(stream)
-        if gpu:
-            from cnnstudy.gpus import pin_gpu
-
-            device, lock = pin_gpu()
-            if lock is not None:
-                held.callback(lock.close)
-            log(f"using GPU {device} (CUDA_VISIBLE_DEVICES={device})")
-        if threads is not None:
-            import torch
-
-            from cnnstudy.runtime import keep_freed_memory
-
-            torch.set_num_threads(threads)
-            kept = keep_freed_memory()
-            log(f"torch {torch.__version__}, {threads} thread(s)"
-                f"{', freed memory kept for reuse' if kept else ''}")
         try:
+            if gpu:
+                from cnnstudy.gpus import pin_gpu
+
+                device, lock = pin_gpu()
+                if lock is not None:
+                    held.callback(lock.close)
+                log(f"using GPU {device} (CUDA_VISIBLE_DEVICES={device})")
+            if threads is not None:
+                start_torch(threads, granted, log)
             yield log
-        except CnnstudyError as error:
-            log(f"error: {error}")
-            print(f"cnnstudy: {error}", file=sys.stderr)
-            sys.exit(1)
+        except (CnnstudyError, OSError) as error:
+            fail(log, error)
+
+
+def start_torch(threads: int, granted: int | None, log: Log) -> None:
+    import torch
+
+    from cnnstudy.runtime import keep_freed_memory
+
+    torch.set_num_threads(threads)
+    kept = keep_freed_memory()
+    log(f"torch {torch.__version__}, {threads} thread(s), CPU capability {torch.backends.cpu.get_cpu_capability()}"
+        f"{', freed memory kept for reuse' if kept else ''}")
+    if granted is not None and granted < threads:
+        log(f"Snakemake granted {granted} core(s); running the declared {threads} threads, which define the result")
+
+
+def one_line(error: BaseException) -> str:
+    """``<path>: <what>`` for an OS error (the path it names, the system's words), else the message."""
+    if isinstance(error, OSError) and error.strerror:
+        where = error.filename if error.filename is not None else "(no file named)"
+        return f"{where}: {error.strerror[0].lower()}{error.strerror[1:]}"
+    return str(error)
+
+
+def fail(log: Log | None, error: BaseException) -> NoReturn:
+    message = one_line(error)
+    if log is not None:
+        log(f"error: {message}")
+    print(f"cnnstudy: {message}", file=sys.stderr)
+    sys.exit(1)
 
 
 class LineStream:

@@ -12,11 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnstudy.datasets import IMAGE_SIZE
 from cnnstudy.errors import ConfigError
 
 Spec = dict[str, Any]
 
-MNIST_SHAPE = (1, 28, 28)
+MNIST_SHAPE = (1, *IMAGE_SIZE)
 
 
 class CustomAlexNet(nn.Module):

@@ -14,6 +14,8 @@ from typing import Iterator
 
 import torch
 
+from cnnstudy.errors import ConfigError
+
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
@@ -23,7 +25,8 @@ def pick_device(requested: str = "auto") -> torch.device:
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {requested!r} requested but no CUDA device is visible")
+        raise ConfigError(f"training.device: {requested!r} requested, but torch sees no CUDA GPU on this "
+                          "machine; set it to 'auto' or 'cpu'")
     return torch.device(requested)
 
 

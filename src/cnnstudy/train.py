@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnstudy.errors import DivergenceError
-from cnnstudy.files import atomic_path
+from cnnstudy.checkpoint import load_weights, save_checkpoint, to_bytes
+from cnnstudy.files import check_writable, write_bytes
 from cnnstudy.models import build_model
 from cnnstudy.runtime import autocast, index_batches, memory_format, normalise, predict, set_determinism
 from cnnstudy.weightgrad import weight_grads_by_forward
@@ -106,8 +107,7 @@ def validation_metrics(model: nn.Module, images: torch.Tensor, labels: torch.Ten
 
 
 def save_resume(path: Path, state: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    write_bytes(path, to_bytes(state))
 
 
 def load_resume(path: Path | None, key: str, log: Callable[[str], None]) -> dict[str, Any] | None:
@@ -115,7 +115,7 @@ def load_resume(path: Path | None, key: str, log: Callable[[str], None]) -> dict
     if path is None or not path.exists():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_weights(path)
     except Exception as error:  # a damaged resume state only costs the epochs it saved
         log(f"ignoring unreadable resume state {path}: {error}")
         return None
@@ -243,8 +243,6 @@ def train_variant(spec: dict[str, Any], seed: int, **fit_arguments: Any) -> tupl
 
 
 def save_snapshot(folder: Path, epoch: int, model: nn.Module) -> None:
-    from cnnstudy.checkpoint import save_checkpoint
-
     save_checkpoint(folder / f"epoch{epoch}.pt", model, {"epoch": epoch})
 
 
@@ -266,6 +264,9 @@ def run_training(
     from cnnstudy.runtime import pick_device, pick_precision
 
     settings = TrainSettings.from_config(training)
+    for folder in (Path(resume_file).parent, snapshot_folder):  # not after the first epoch's work
+        if folder is not None:
+            check_writable(Path(folder))
     device = pick_device(training.get("device", "auto"))
     precision = pick_precision(training.get("precision", "auto"), device)
     train_images, train_labels, _ = load_split(train_file)
@@ -284,7 +285,6 @@ def run_training(
         f"{f' ({len(distorted)} distorted copies)' if distorted is not None else ''}, "
         f"{settings.epochs} epochs, batch {settings.batch_size}, {settings.optimizer} lr {settings.lr}, "
         f"device {device}, precision {precision}")
-    started = time.perf_counter()
     with tqdm(total=settings.epochs * len(train_labels), file=progress_stream, unit="img",
               mininterval=10, disable=progress_stream is None, desc="training") as bar:
         model, history = train_variant(
@@ -299,6 +299,8 @@ def run_training(
         "train_images": int(len(train_labels)),
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "precision": precision, "threads": torch.get_num_threads(), "torch": str(torch.__version__),
-        "wall_seconds": time.perf_counter() - started, "code": code, "fingerprint": key,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        # every epoch's time, the parts before a resume included (the history keeps them)
+        "wall_seconds": sum(row["seconds"] for row in history), "code": code, "fingerprint": key,
     }
     return model, history, meta
