@@ -36,7 +36,9 @@ def main() -> None:
     config = load_config(Path(__file__).resolve().parents[1], args.configfile)
     delta, alpha = config["stats"]["relevant_difference"], config["stats"]["alpha"]
     family = len(comparison_pairs(config))
-    predictions = read_predictions(sorted(str(path) for path in Path(args.runs).glob("*/seed[01]/predictions.csv")))
+    files = {(variant, seed): Path(args.runs) / variant / f"seed{seed}" / "predictions.csv"
+             for variant in config["variants"] for seed in (0, 1)}
+    predictions = read_predictions({key: path for key, path in files.items() if path.exists()})
     runs = {variant: correct for (variant, seed), correct in predictions.items() if seed == 0 and variant in config["variants"]}
     twin = predictions[(args.same, 1)]
     digits = len(twin)

@@ -19,16 +19,20 @@ import multiprocessing
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
+from cnnstudy.config import training_defaults
 from cnnstudy.datasets import load_mnist5k
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_precision
 from cnnstudy.train import TrainSettings, fit
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TARGET = 2.0
 MODELS = {"CiresanNet": {"family": "ciresan"}, "ResNet18": {"family": "resnet18"}}
@@ -66,7 +70,7 @@ def naive_epoch(spec, images, labels, batch_size: int) -> float:
 def project_epoch(spec, images, labels, batch_size: int, precision: str) -> float:
     torch.manual_seed(0)
     model = build_model(spec)
-    settings = TrainSettings(epochs=1, batch_size=batch_size)
+    settings = TrainSettings.from_config({**training_defaults(ROOT), "epochs": 1, "batch_size": batch_size})
     x, y = torch.from_numpy(images), torch.from_numpy(labels)
     start = time.perf_counter()
     fit(model, x, y, x[:8], y[:8], settings, seed=0, device=torch.device("cpu"), precision=precision,

@@ -37,7 +37,6 @@ rule audit_summary:
             labels={"model": "all", "item": "totals"},
         ),
     params:
-        models=AUDIT_MODELS,
         code=library_code("audit_summary.py"),
     log:
         "logs/audit/summary.log",

@@ -113,11 +113,16 @@ def compare_targets():
     return expand(COMPARE_FILE, dataset=DATASETS, name=COMPARE_FILES)
 
 
+# Every (variant, seed) run of a dataset, in the order of per_run's file lists: the comparison
+# scripts get it as params.runs and pair each file with its run, never parsing paths.
+RUNS = [[variant, seed] for variant in VARIANTS for seed in SEEDS]
+
+
 def per_run(name):
-    """Input function: one file of every (variant, seed) run of the wildcard's dataset."""
+    """Input function: one file of every run of the wildcard's dataset, in the order of RUNS."""
 
     def files(wildcards):
-        return expand(RUN_FILE, dataset=wildcards.dataset, variant=VARIANTS, seed=SEEDS, name=name)
+        return [run_file(name, wildcards.dataset, variant, seed) for variant, seed in RUNS]
 
     return files
 

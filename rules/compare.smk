@@ -27,7 +27,7 @@ rule summarise:
         code=library_code("summarise.py"),
         variants=report_variants(),
         convergence=convergence_rule(),
-        seeds=SEEDS,
+        runs=RUNS,
     log:
         "logs/{dataset}/compare/summarise.log",
     conda:
@@ -67,8 +67,7 @@ rule significance:
         pairs=comparison_pairs(config),
         claims=config["claims"],
         stats=config["stats"],
-        variants=VARIANTS,
-        seeds=SEEDS,
+        runs=RUNS,
     log:
         "logs/{dataset}/compare/significance.log",
     conda:
@@ -158,8 +157,7 @@ rule figure_errors:
         ),
     params:
         code=library_code("figure_errors.py"),
-        variants=VARIANTS,
-        seeds=SEEDS,
+        runs=RUNS,
         shown=32,
     log:
         "logs/{dataset}/compare/figure_errors.log",

@@ -7,19 +7,19 @@ from cnnstudy import plots
 from cnnstudy.datasets import load_split
 from cnnstudy.files import read_json
 from cnnstudy.jobs import job
-from cnnstudy.study import run_key
+from cnnstudy.study import by_run
 
 with job(snakemake.log[0]) as log:
     best = pd.read_csv(snakemake.input.summary).iloc[0]["variant"]
-    runs = {run_key(path): path for path in snakemake.input.metrics}
-    matrices = [read_json(path)["confusion_matrix"] for key, path in sorted(runs.items()) if key[0] == best]
+    runs = snakemake.params.runs
+    metrics, predictions = by_run(runs, snakemake.input.metrics), by_run(runs, snakemake.input.predictions)
+    matrices = [read_json(path)["confusion_matrix"] for key, path in sorted(metrics.items()) if key[0] == best]
     seeds = len(matrices)
     plots.confusion(np.sum(matrices, axis=0), snakemake.output.confusion,
                     f"Confusion matrix of {best} (summed over {seeds} seed(s))")
-    first = min(key for key in map(run_key, snakemake.input.predictions) if key[0] == best)
-    path = next(p for p in snakemake.input.predictions if run_key(p) == first)
-    predictions = pd.read_csv(path)
-    wrong = predictions[predictions["label"] != predictions["predicted"]]
+    first = min(key for key in predictions if key[0] == best)
+    frame = pd.read_csv(predictions[first])
+    wrong = frame[frame["label"] != frame["predicted"]]
     wrong = wrong.sort_values("confidence", ascending=False).head(snakemake.params.shown)
     images, _, _ = load_split(snakemake.input.test)
     plots.misclassified(images[wrong["index"].to_numpy()], wrong["label"], wrong["predicted"], wrong["confidence"],

@@ -5,7 +5,7 @@ import pandas as pd
 from cnnstudy.files import write_text
 from cnnstudy.jobs import job
 from cnnstudy.study import (
-    claims_table, learning_speed_sentence, read_predictions, scope_sentence, significance_table,
+    by_run, claims_table, learning_speed_sentence, read_predictions, scope_sentence, significance_table,
 )
 from cnnstudy.tables import headline_html, write_table
 
@@ -15,7 +15,7 @@ with job(snakemake.log[0]) as log:
     summary = pd.read_csv(snakemake.input.summary)
     runs = pd.read_csv(snakemake.input.runs)
     significance = significance_table([tuple(pair) for pair in params.pairs],
-                                      read_predictions(snakemake.input.predictions), settings,
+                                      read_predictions(by_run(params.runs, snakemake.input.predictions)), settings,
                                       set(summary.loc[summary["converged"], "variant"]))
     claims = claims_table(list(params.claims), significance, summary, runs, settings)
     delta, level = 100 * settings["relevant_difference"], 100 * (1 - settings["alpha"])

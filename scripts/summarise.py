@@ -4,14 +4,15 @@ import pandas as pd
 
 from cnnstudy.files import atomic_path, read_json
 from cnnstudy.jobs import job
-from cnnstudy.study import run_key, run_table, summary_for_report, summary_table
+from cnnstudy.study import by_run, run_table, summary_for_report, summary_table
 from cnnstudy.tables import write_table
 
 with job(snakemake.log[0]) as log:
-    metrics = {run_key(path): read_json(path) for path in snakemake.input.metrics}
-    speeds = {run_key(path): read_json(path) for path in snakemake.input.speeds}
-    histories = {run_key(path): pd.read_csv(path) for path in snakemake.input.histories}
-    audits = {read_json(path)["model"]: read_json(path) for path in snakemake.input.audits}
+    keys, inputs = snakemake.params.runs, snakemake.input
+    metrics = by_run(keys, [read_json(path) for path in inputs.metrics])
+    speeds = by_run(keys, [read_json(path) for path in inputs.speeds])
+    histories = by_run(keys, [pd.read_csv(path) for path in inputs.histories])
+    audits = {read_json(path)["model"]: read_json(path) for path in inputs.audits}
     runs = run_table(metrics, speeds, histories, dict(snakemake.params.convergence))
     summary = summary_table(runs, audits, snakemake.params.variants)
     dataset = snakemake.wildcards.dataset

@@ -2,30 +2,22 @@
 
 from pathlib import Path
 
-import pandas as pd
-
-from cnnstudy.checkpoint import save_checkpoint
 from cnnstudy.config import variant_training
-from cnnstudy.files import atomic_path
 from cnnstudy.jobs import job
-from cnnstudy.train import run_training
+from cnnstudy.trainjob import run_training_job
 
+params, inputs, outputs, wildcards = snakemake.params, snakemake.input, snakemake.output, snakemake.wildcards
+# snapshots change no result: read from the config, not params, so switching them reruns nothing
+snapshots = variant_training(snakemake.config, wildcards.variant)["snapshots"]
 # the declared thread count, not the cores Snakemake grants: threads change the weights
-with job(snakemake.log[0], snakemake.params.training["threads"], gpu=snakemake.resources.gpu > 0,
+with job(snakemake.log[0], params.training["threads"], gpu=snakemake.resources.gpu > 0,
          granted=snakemake.threads) as log:
-    wildcards, params = snakemake.wildcards, snakemake.params
-    model, history, meta = run_training(
-        dict(params.model), dict(params.training), int(wildcards.seed),
-        Path(snakemake.input.train), Path(snakemake.input.validation),
-        Path(snakemake.input.distorted) if "distorted" in snakemake.input.keys() else None,
-        Path(params.resume), params.code, log, progress_stream=log.stream,
-        # snapshots change no result, so they are read from the config, not params (no rerun)
-        snapshot_folder=Path(snakemake.output.checkpoint).parent / "epochs"
-        if variant_training(snakemake.config, wildcards.variant)["snapshots"] else None,
+    run_training_job(
+        run={"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(wildcards.seed)},
+        spec=dict(params.model), training=dict(params.training),
+        train_file=Path(inputs.train), validation_file=Path(inputs.validation),
+        distorted_file=Path(inputs.distorted) if "distorted" in inputs.keys() else None,
+        checkpoint_file=Path(outputs.checkpoint), history_file=Path(outputs.history),
+        resume_file=Path(params.resume), code=params.code, log=log, progress_stream=log.stream,
+        snapshot_folder=Path(outputs.checkpoint).parent / "epochs" if snapshots else None,
     )
-    with atomic_path(snakemake.output.history) as tmp:
-        pd.DataFrame(history).to_csv(tmp, index=False)
-    save_checkpoint(snakemake.output.checkpoint, model,
-                    {**meta, "variant": wildcards.variant, "dataset": wildcards.dataset})
-    Path(params.resume).unlink(missing_ok=True)
-    log(f"done in {meta['wall_seconds']:.1f}s: validation accuracy {history[-1]['val_accuracy']:.4f}")

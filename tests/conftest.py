@@ -54,6 +54,14 @@ def without_root_override() -> None:
             raise OSError(ctypes.get_errno(), "cannot drop root's permission override")
 
 
+def train_settings(**overrides):
+    """TrainSettings with the schema's defaults under ``overrides``, as a workflow run gets them."""
+    from cnnstudy.config import training_defaults
+    from cnnstudy.train import TrainSettings
+
+    return TrainSettings.from_config({**training_defaults(REPO), **overrides})
+
+
 def snakemake_command() -> list[str]:
     """Snakemake of the interpreter running the tests."""
     return [sys.executable, "-m", "snakemake"]

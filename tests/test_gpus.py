@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from cnnstudy.gpus import GpuError, claim_gpu, pin_gpu, visible_gpus
+from conftest import train_settings
 
 
 @pytest.mark.parametrize("value, expected", [("0,2", ["0", "2"]), ("", []), ("-1", []), (" 1 , 3", ["1", "3"])])
@@ -71,12 +72,12 @@ def test_no_gpu_is_a_clear_error(tmp_path):
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
 def test_training_on_cuda_records_the_device():
-    from cnnstudy.train import TrainSettings, train_variant
+    from cnnstudy.train import train_variant
 
     images = torch.randint(0, 255, (64, 28, 28), dtype=torch.uint8)
     labels = (torch.arange(64) % 10).to(torch.uint8)
     model, history = train_variant({"family": "ciresan", "conv_depth": 3, "fc_depth": 1}, 0, train_images=images,
                                    train_labels=labels, val_images=images, val_labels=labels,
-                                   settings=TrainSettings(epochs=1, batch_size=32), device=torch.device("cuda"),
+                                   settings=train_settings(epochs=1, batch_size=32), device=torch.device("cuda"),
                                    precision="bf16", log=lambda m: None)
     assert next(model.parameters()).is_cuda and len(history) == 1

@@ -71,12 +71,17 @@ def test_a_read_only_resume_folder_stops_before_the_first_epoch(tmp_path):
                    (np.arange(count) % 10).astype(np.uint8), {})
     (tmp_path / "resume").mkdir()
     (tmp_path / "resume").chmod(0o555)
-    body = """
+    body = f"""
     from pathlib import Path
-    from cnnstudy.train import run_training
-    run_training({'family': 'ciresan', 'conv_depth': 4}, {'epochs': 1, 'batch_size': 20, 'precision': 'fp32',
-                 'device': 'cpu', 'threads': 1}, 0, Path('train.npz'), Path('validation.npz'), None,
-                 Path('resume/seed0.pt'), 'code', log)
+    from cnnstudy.config import training_defaults
+    from cnnstudy.trainjob import run_training_job
+    training = {{**training_defaults({str(REPO)!r}), 'epochs': 1, 'batch_size': 20, 'device': 'cpu',
+                'precision': 'fp32'}}
+    run_training_job(run={{'dataset': 'tiny', 'variant': 'small', 'seed': 0}},
+                     spec={{'family': 'ciresan', 'conv_depth': 4}}, training=training,
+                     train_file=Path('train.npz'), validation_file=Path('validation.npz'), distorted_file=None,
+                     checkpoint_file=Path('run/model.pt'), history_file=Path('run/history.csv'),
+                     resume_file=Path('resume/seed0.pt'), code='code', log=log)
     """
     result = run_job(tmp_path, body, preexec=without_root_override)
     assert one_line(result) == "cnnstudy: resume: permission denied (the job writes here)"

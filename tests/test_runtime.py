@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from cnnstudy.runtime import normalise, set_determinism
+from conftest import train_settings
 
 # Allocates and frees a 64 MiB tensor (above glibc's largest dynamic mmap threshold, 32 MiB)
 # ten times to settle the heap, then ten more, and prints the page faults of those.
@@ -71,12 +72,12 @@ def test_layout_follows_precision_and_device():
     assert memory_format(cpu, "bf16") == torch.channels_last
     assert memory_format(torch.device("cuda"), "fp32") == torch.channels_last
     from cnnstudy.models import build_model
-    from cnnstudy.train import TrainSettings, fit
+    from cnnstudy.train import fit
 
     images, labels = torch.zeros(8, 28, 28, dtype=torch.uint8), torch.arange(8, dtype=torch.uint8) % 10
     for precision, channels_last in (("fp32", False), ("bf16", True)):
         model = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1})
-        fit(model, images, labels, images, labels, TrainSettings(epochs=1, batch_size=8), 0, cpu, precision,
+        fit(model, images, labels, images, labels, train_settings(epochs=1, batch_size=8), 0, cpu, precision,
             log=lambda message: None)
         weight = model.convs[1].weight  # 48 input channels: the two layouts differ
         assert weight.is_contiguous(memory_format=torch.channels_last) is channels_last, precision

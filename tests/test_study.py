@@ -7,7 +7,7 @@ import pytest
 from cnnstudy import stats
 from cnnstudy.convergence import convergence
 from cnnstudy.study import (
-    claims_table, learning_speed_sentence, run_key, run_table, scope_sentence, significance_table, summary_table,
+    by_run, claims_table, learning_speed_sentence, run_table, scope_sentence, significance_table, summary_table,
 )
 
 SETTINGS = {"alpha": 0.05, "relevant_difference": 0.005}
@@ -167,5 +167,8 @@ def test_scope_sentence_says_what_the_run_can_tell():
         summary_frame(converged=("a", "b")))
 
 
-def test_run_key():
-    assert run_key("results/mnist5k/residual-fc2/seed13/metrics.json") == ("residual-fc2", 13)
+def test_runs_are_paired_with_their_files_in_the_rules_order():
+    assert by_run([["residual-fc2", 13], ["ciresan", "0"]], ["a.json", "b.json"]) == {
+        ("residual-fc2", 13): "a.json", ("ciresan", 0): "b.json"}
+    with pytest.raises(ValueError, match="2 runs but 1 files"):
+        by_run([["a", 0], ["b", 0]], ["a.json"])

@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from cnnstudy.errors import DivergenceError
-from cnnstudy.train import TrainSettings, epoch_images, fit, learning_rate, train_variant
+from cnnstudy.train import epoch_images, fit, learning_rate, train_variant
+from conftest import train_settings
 
 CPU = torch.device("cpu")
 TINY = {"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "pool_after": [1, 2, 3]}
@@ -22,7 +23,7 @@ def tiny_data(count=96, seed=0):
 
 def run(epochs=3, seed=0, **extra):
     images, labels = tiny_data()
-    settings = TrainSettings(epochs=epochs, batch_size=32, lr=3e-3, eval_batch_size=50)
+    settings = train_settings(epochs=epochs, batch_size=32, lr=3e-3, eval_batch_size=50)
     return train_variant(TINY, seed, train_images=images, train_labels=labels, val_images=images[:40],
                          val_labels=labels[:40], settings=settings, device=CPU, precision="fp32",
                          log=lambda message: None, **extra)
@@ -32,7 +33,7 @@ def test_tiny_model_overfits_a_small_batch():
     images, labels = tiny_data(32)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
-    settings = TrainSettings(epochs=60, batch_size=32, lr=1e-2, schedule="constant", weight_decay=0)
+    settings = train_settings(epochs=60, batch_size=32, lr=1e-2, schedule="constant", weight_decay=0)
     history = fit(model, images, labels, images, labels, settings, seed=0, device=CPU, precision="fp32",
                   log=lambda message: None)
     assert history[-1]["train_accuracy"] == 1.0
@@ -64,7 +65,7 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
     assert torch.load(resume, weights_only=True)["epoch"] == 2
     messages, seen = [], []
     images, labels = tiny_data()
-    settings = TrainSettings(epochs=4, batch_size=32, lr=3e-3, eval_batch_size=50)
+    settings = train_settings(epochs=4, batch_size=32, lr=3e-3, eval_batch_size=50)
     resumed, history = train_variant(
         TINY, 0, train_images=images, train_labels=labels, val_images=images[:40], val_labels=labels[:40],
         settings=settings, device=CPU, precision="fp32", resume_file=resume, resume_key="k", log=messages.append,
@@ -85,7 +86,7 @@ def test_resume_state_of_other_settings_is_ignored(tmp_path):
     messages = []
     images, labels = tiny_data()
     train_variant(TINY, 0, train_images=images, train_labels=labels, val_images=images, val_labels=labels,
-                  settings=TrainSettings(epochs=1, batch_size=32), device=CPU, precision="fp32",
+                  settings=train_settings(epochs=1, batch_size=32), device=CPU, precision="fp32",
                   resume_file=resume, resume_key="new", log=messages.append)
     assert any("belongs to other settings" in m for m in messages)
 
@@ -103,7 +104,7 @@ def test_nan_loss_stops_training_with_a_clear_message(tmp_path):
     images, labels = tiny_data(64)
     resume = tmp_path / "resume.pt"
     with pytest.raises(DivergenceError, match=r"training diverged: loss is nan at epoch 1, step 1 .*lower training.lr"):
-        fit(Exploding(), images, labels, images, labels, TrainSettings(epochs=2, batch_size=32), seed=0,
+        fit(Exploding(), images, labels, images, labels, train_settings(epochs=2, batch_size=32), seed=0,
             device=CPU, precision="fp32", resume_file=resume, log=lambda m: None)
     assert not resume.exists()
 
@@ -114,7 +115,7 @@ def test_divergence_in_the_last_step_stops_training(tmp_path):
     # one step per epoch: its loss is finite, only the update it makes is not
     with pytest.raises(DivergenceError, match=r"training diverged: a weight is not finite after epoch 1 .*lower training.lr"):
         fit(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), images, labels, images, labels,
-            TrainSettings(epochs=1, batch_size=32, lr=float("inf"), schedule="constant"), seed=0,
+            train_settings(epochs=1, batch_size=32, lr=float("inf"), schedule="constant"), seed=0,
             device=CPU, precision="fp32", resume_file=resume, log=lambda m: None)
     assert not resume.exists()
 
@@ -134,7 +135,7 @@ def test_distorted_copies_rotate_per_epoch():
                 seen.append(float(x.std()))
             return self.linear(x.flatten(1))
 
-    fit(Spy(), images, labels, images, labels, TrainSettings(epochs=2, batch_size=40), seed=0, device=CPU,
+    fit(Spy(), images, labels, images, labels, train_settings(epochs=2, batch_size=40), seed=0, device=CPU,
         precision="fp32", distorted=copies, log=lambda m: None)
     assert seen[0] > 0.1 and seen[1] < 1e-6  # epoch 2 trains on the (blank) second copy
 
@@ -155,26 +156,9 @@ def test_distorted_share_mixes_clean_digits_in_anew_each_epoch():
 
 
 def test_onecycle_schedule_shape():
-    settings = TrainSettings(lr=1.0, schedule="onecycle")
+    settings = train_settings(lr=1.0, schedule="onecycle")
     rates = [learning_rate(settings, step, 100) for step in range(100)]
     assert rates[0] == pytest.approx(0.1) and max(rates) == pytest.approx(1.0, abs=0.01)
     assert rates[-1] < 0.01
-    assert learning_rate(TrainSettings(lr=0.5, schedule="constant"), 7, 10) == 0.5
-    assert math.isclose(learning_rate(TrainSettings(lr=2.0, schedule="cosine"), 5, 10), 1.0)
-
-
-def test_a_variant_can_train_on_fewer_digits(tmp_path):
-    from cnnstudy.datasets import save_split
-    from cnnstudy.train import run_training
-
-    images, labels = tiny_data(200)
-    save_split(tmp_path / "train.npz", images.numpy(), labels.numpy(), {})
-    save_split(tmp_path / "validation.npz", images[:40].numpy(), labels[:40].numpy(), {})
-    training = {"epochs": 1, "batch_size": 32, "device": "cpu", "precision": "fp32", "train_images": 50}
-    messages = []
-    _, history, meta = run_training(TINY, training, 0, tmp_path / "train.npz", tmp_path / "validation.npz", None,
-                                    tmp_path / "resume.pt", "code", messages.append)
-    assert meta["train_images"] == 50 and any("on 50 images" in m for m in messages)
-    _, _, full = run_training(TINY, {**training, "train_images": None}, 0, tmp_path / "train.npz",
-                              tmp_path / "validation.npz", None, tmp_path / "resume.pt", "code", messages.append)
-    assert full["train_images"] == 200 and full["fingerprint"] != meta["fingerprint"]
+    assert learning_rate(train_settings(lr=0.5, schedule="constant"), 7, 10) == 0.5
+    assert math.isclose(learning_rate(train_settings(lr=2.0, schedule="cosine"), 5, 10), 1.0)

@@ -4,8 +4,9 @@ from torch import nn
 
 from cnnstudy import weightgrad
 from cnnstudy.models import build_model
-from cnnstudy.train import TrainSettings, train_variant
+from cnnstudy.train import train_variant
 from cnnstudy.weightgrad import conv2d_weight_grad, weight_grads_by_forward
+from conftest import train_settings
 
 CPU = torch.device("cpu")
 
@@ -97,7 +98,7 @@ def test_bf16_training_with_routed_layers_is_deterministic():
     images = torch.randint(0, 255, (64, 28, 28), generator=generator, dtype=torch.uint8)
     labels = (torch.arange(64) % 10).to(torch.uint8)
     spec = {"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "pool_after": [1, 2, 3]}  # conv3 on 7x7
-    settings = TrainSettings(epochs=2, batch_size=16, eval_batch_size=32)
+    settings = train_settings(epochs=2, batch_size=16, eval_batch_size=32)
 
     def train():
         return train_variant(spec, 0, train_images=images, train_labels=labels, val_images=images[:32],

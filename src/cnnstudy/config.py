@@ -114,6 +114,16 @@ def load_config(root: Path | str, *overlays: Path | str) -> dict[str, Any]:
     return config
 
 
+def training_defaults(root: Path | str) -> dict[str, Any]:
+    """The training block a run gets when it sets nothing: the schema's defaults (for code that
+    trains outside the workflow, such as the benchmarks and tests)."""
+    from snakemake.utils import validate
+
+    config: dict[str, Any] = {"variants": {"any": {"model": {"family": "ciresan"}}}}
+    validate(config, str(Path(root) / "config" / "schema.yaml"))
+    return config["training"]
+
+
 def variant_training(config: dict[str, Any], variant: str) -> dict[str, Any]:
     """The global training block with the variant's own overrides on top."""
     return {**config["training"], **config["variants"][variant].get("training", {})}

@@ -275,16 +275,17 @@ def learning_speed_sentence(summary: pd.DataFrame) -> str:
             "mean test accuracy " + "; ".join(parts) + ".")
 
 
-def run_key(path: str | Path) -> tuple[str, int]:
-    """(variant, seed) of a file under results/{dataset}/{variant}/seed{seed}/."""
-    parts = Path(path).parts
-    return parts[-3], int(parts[-2].removeprefix("seed"))
+def by_run(runs: list[list[Any]], values: list[Any]) -> dict[Key, Any]:
+    """Pair each run [variant, seed], as the rule lists them, with its value (a file, a table)."""
+    if len(runs) != len(values):
+        raise ValueError(f"{len(runs)} runs but {len(values)} files")
+    return {(str(variant), int(seed)): value for (variant, seed), value in zip(runs, values)}
 
 
-def read_predictions(paths: list[str]) -> dict[Key, np.ndarray]:
-    """Per-sample correctness of every run, keyed by (variant, seed)."""
+def read_predictions(files: dict[Key, str | Path]) -> dict[Key, np.ndarray]:
+    """Per-sample correctness of every run."""
     correct = {}
-    for path in paths:
+    for key, path in files.items():
         frame = pd.read_csv(path)
-        correct[run_key(path)] = (frame["label"] == frame["predicted"]).to_numpy()
+        correct[key] = (frame["label"] == frame["predicted"]).to_numpy()
     return correct

@@ -7,7 +7,6 @@ exactly what an uninterrupted one would have done.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import math
@@ -21,8 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnstudy.errors import DivergenceError
-from cnnstudy.checkpoint import load_weights, save_checkpoint, to_bytes
-from cnnstudy.files import check_writable, write_bytes
+from cnnstudy.checkpoint import load_weights, to_bytes
+from cnnstudy.files import write_bytes
 from cnnstudy.models import build_model
 from cnnstudy.runtime import autocast, index_batches, memory_format, normalise, predict, set_determinism
 from cnnstudy.weightgrad import weight_grads_by_forward
@@ -30,19 +29,20 @@ from cnnstudy.weightgrad import weight_grads_by_forward
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Hyper-parameters of one training run (the config's ``training`` block)."""
+    """Hyper-parameters of one training run: the config's ``training`` block, whose defaults
+    and meanings live in config/schema.yaml (``config.training_defaults`` reads them)."""
 
-    epochs: int = 2
-    batch_size: int = 64
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    schedule: str = "onecycle"
-    label_smoothing: float = 0.0
-    deterministic: bool = True
-    eval_batch_size: int = 500
-    distorted_share: float = 1.0
+    epochs: int
+    batch_size: int
+    optimizer: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    schedule: str
+    label_smoothing: float
+    deterministic: bool
+    eval_batch_size: int
+    distorted_share: float
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "TrainSettings":
@@ -57,16 +57,13 @@ def fingerprint(*parts: Any) -> str:
 
 
 def make_optimizer(model: nn.Module, settings: TrainSettings, device: torch.device) -> torch.optim.Optimizer:
-    """The configured optimizer; fused (one kernel for all parameters) on CPU and CUDA."""
+    """The configured optimizer (one of the schema's), fused (one kernel for all parameters) on CPU and CUDA."""
     fused = device.type in ("cpu", "cuda") or None
     if settings.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum,
                                nesterov=settings.momentum > 0, weight_decay=settings.weight_decay, fused=fused)
-    if settings.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=fused)
-    if settings.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=fused)
-    raise ValueError(f"unknown optimizer {settings.optimizer!r}")
+    adam = torch.optim.AdamW if settings.optimizer == "adamw" else torch.optim.Adam
+    return adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=fused)
 
 
 def learning_rate(settings: TrainSettings, step: int, total_steps: int) -> float:
@@ -76,12 +73,10 @@ def learning_rate(settings: TrainSettings, step: int, total_steps: int) -> float
         return settings.lr
     if settings.schedule == "cosine":
         return settings.lr * 0.5 * (1 + math.cos(math.pi * progress))
-    if settings.schedule == "onecycle":
-        warmup = 0.25
-        if progress < warmup:
-            return settings.lr * (0.1 + 0.9 * progress / warmup)
-        return settings.lr * 0.5 * (1 + math.cos(math.pi * (progress - warmup) / (1 - warmup)))
-    raise ValueError(f"unknown schedule {settings.schedule!r}")
+    warmup = 0.25  # onecycle
+    if progress < warmup:
+        return settings.lr * (0.1 + 0.9 * progress / warmup)
+    return settings.lr * 0.5 * (1 + math.cos(math.pi * (progress - warmup) / (1 - warmup)))
 
 
 def epoch_images(clean: torch.Tensor, distorted: list[torch.Tensor], epoch: int, seed: int,
@@ -240,67 +235,3 @@ def train_variant(spec: dict[str, Any], seed: int, **fit_arguments: Any) -> tupl
     model = build_model(spec)
     history = fit(model, seed=seed, **fit_arguments)
     return model, history
-
-
-def save_snapshot(folder: Path, epoch: int, model: nn.Module) -> None:
-    save_checkpoint(folder / f"epoch{epoch}.pt", model, {"epoch": epoch})
-
-
-def run_training(
-    spec: dict[str, Any], training: dict[str, Any], seed: int, train_file: Path, validation_file: Path,
-    distorted_file: Path | None, resume_file: Path, code: str, log: Callable[[str], None],
-    progress_stream: Any = None, snapshot_folder: Path | None = None,
-) -> tuple[nn.Module, list[dict[str, float]], dict[str, Any]]:
-    """Load the prepared files, train one (variant, seed) and say what was done in ``meta``.
-
-    ``snapshot_folder``: keep the weights after every epoch there (``epoch{N}.pt``), for a
-    calibration that scores each epoch afterwards (``benchmarks/calibration.py``); training
-    itself never sees the test split."""
-    import numpy as np
-    from tqdm import tqdm
-
-    from cnnstudy.datasets import load_split, stratified_head
-    from cnnstudy.files import md5sum
-    from cnnstudy.runtime import pick_device, pick_precision
-
-    settings = TrainSettings.from_config(training)
-    for folder in (Path(resume_file).parent, snapshot_folder):  # not after the first epoch's work
-        if folder is not None:
-            check_writable(Path(folder))
-    device = pick_device(training.get("device", "auto"))
-    precision = pick_precision(training.get("precision", "auto"), device)
-    train_images, train_labels, _ = load_split(train_file)
-    val_images, val_labels, _ = load_split(validation_file)
-    keep = np.arange(len(train_labels))
-    if training.get("train_images") is not None:  # a variant's smaller budget: the first N, classes kept
-        keep = stratified_head(train_labels, training["train_images"])
-        train_images, train_labels = train_images[keep], train_labels[keep]
-    distorted = None
-    if distorted_file is not None:
-        with np.load(distorted_file) as data:
-            distorted = torch.from_numpy(data["images"][:, keep])
-    inputs = [train_file, validation_file] + ([distorted_file] if distorted_file else [])
-    key = fingerprint(spec, asdict(settings), training, seed, code, [md5sum(path) for path in inputs])
-    log(f"training {spec} seed {seed} on {len(train_labels)} images"
-        f"{f' ({len(distorted)} distorted copies)' if distorted is not None else ''}, "
-        f"{settings.epochs} epochs, batch {settings.batch_size}, {settings.optimizer} lr {settings.lr}, "
-        f"device {device}, precision {precision}")
-    with tqdm(total=settings.epochs * len(train_labels), file=progress_stream, unit="img",
-              mininterval=10, disable=progress_stream is None, desc="training") as bar:
-        model, history = train_variant(
-            spec, seed, train_images=torch.from_numpy(train_images), train_labels=torch.from_numpy(train_labels),
-            val_images=torch.from_numpy(val_images), val_labels=torch.from_numpy(val_labels),
-            settings=settings, device=device, precision=precision, distorted=distorted,
-            resume_file=Path(resume_file), resume_key=key, log=log, progress=bar.update,
-            on_epoch_end=None if snapshot_folder is None else functools.partial(save_snapshot, Path(snapshot_folder)),
-        )
-    meta = {
-        "model": spec, "training": asdict(settings), "seed": seed, "epochs": len(history),
-        "train_images": int(len(train_labels)),
-        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-        "precision": precision, "threads": torch.get_num_threads(), "torch": str(torch.__version__),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        # every epoch's time, the parts before a resume included (the history keeps them)
-        "wall_seconds": sum(row["seconds"] for row in history), "code": code, "fingerprint": key,
-    }
-    return model, history, meta
