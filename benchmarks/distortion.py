@@ -8,24 +8,19 @@ Target: >= 1.5x.  Usage: python benchmarks/distortion.py [--images 2000] [--repe
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
 
 from cnnstudy.datasets import load_mnist5k
 from cnnstudy.distort import elastic_distort, reference_distort
+from cnnstudy.timing import seconds
 
 TARGET = 1.5
 
 
 def best_of(repeats: int, function) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(seconds(function) for _ in range(repeats))
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
 
 import torch
@@ -25,6 +24,7 @@ import yaml
 from cnnstudy.config import load_config, training_defaults, variant_training
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
+from cnnstudy.timing import seconds
 from cnnstudy.train import TrainSettings, fit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,14 +55,13 @@ def throughput(spec: dict, batch_size: int, steps: int, device: torch.device, pr
     count = batch_size * steps
     images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8)
     labels = (torch.arange(count) % 10).to(torch.uint8)
-    settings = TrainSettings.from_config({**training_defaults(ROOT), "epochs": 1, "batch_size": batch_size, "deterministic": False})
+    settings = TrainSettings.from_config({**training_defaults(ROOT), "epochs": 1, "batch_size": batch_size,
+                                         "deterministic": False})
     fit(build_model(spec), images[:batch_size], labels[:batch_size], images[:8], labels[:8], settings, 0,
         device, precision, log=lambda m: None)
-    start = time.perf_counter()
-    fit(build_model(spec), images, labels, images[:8], labels[:8], settings, 0, device, precision, log=lambda m: None)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return count / (time.perf_counter() - start)
+    took = seconds(lambda: fit(build_model(spec), images, labels, images[:8], labels[:8], settings, 0, device,
+                               precision, log=lambda m: None), device)
+    return count / took
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ import argparse
 import functools
 import multiprocessing
 import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from cnnstudy.config import training_defaults
 from cnnstudy.datasets import load_mnist5k
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_precision
+from cnnstudy.timing import seconds
 from cnnstudy.train import TrainSettings, fit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,13 +58,15 @@ def naive_epoch(spec, images, labels, batch_size: int) -> float:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     loader = DataLoader(DigitDataset(images, labels), batch_size=batch_size, shuffle=True, num_workers=0)
     model.train()
-    start = time.perf_counter()
-    for x, y in loader:
-        loss = F.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return len(labels) / (time.perf_counter() - start)
+
+    def epoch() -> None:
+        for x, y in loader:
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return len(labels) / seconds(epoch)
 
 
 def project_epoch(spec, images, labels, batch_size: int, precision: str) -> float:
@@ -72,10 +74,9 @@ def project_epoch(spec, images, labels, batch_size: int, precision: str) -> floa
     model = build_model(spec)
     settings = TrainSettings.from_config({**training_defaults(ROOT), "epochs": 1, "batch_size": batch_size})
     x, y = torch.from_numpy(images), torch.from_numpy(labels)
-    start = time.perf_counter()
-    fit(model, x, y, x[:8], y[:8], settings, seed=0, device=torch.device("cpu"), precision=precision,
-        log=lambda message: None)
-    return len(labels) / (time.perf_counter() - start)
+    took = seconds(lambda: fit(model, x, y, x[:8], y[:8], settings, seed=0, device=torch.device("cpu"),
+                               precision=precision, log=lambda message: None))
+    return len(labels) / took
 
 
 def set_up_worker(threads: int, as_a_job: bool) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import functools
 import statistics
-import time
 
 import torch
 
+from cnnstudy.timing import seconds
 from cnnstudy.weightgrad import conv2d_weight_grad, shape_is_routed
 
 # (model, batch, in channels, out channels, map side, kernel side)
@@ -51,10 +51,9 @@ def main() -> None:
         times: dict[str, list[float]] = {"torch": [], "forward": []}
         for repeat in range(args.repeats + 2):
             for name, run in (("torch", torch_kernel), ("forward", as_forward)):
-                start = time.perf_counter()
-                run()
+                took = seconds(run)
                 if repeat >= 2:
-                    times[name].append(time.perf_counter() - start)
+                    times[name].append(took)
         ours, theirs = statistics.median(times["forward"]), statistics.median(times["torch"])
         routed = "routed" if shape_is_routed((side, side), tuple(weight.shape), (pad, pad)) else "left to torch"
         print(f"  {model:10s} {c_in:3d}->{c_out:3d} {side:2d}x{side:<2d} k{kernel}: torch {theirs * 1e3:6.2f} ms   "

@@ -19,6 +19,8 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
+from cnnstudy.timing import median_seconds
+
 MB = 1024.0**2
 CONV_OPS = {"conv1d", "conv2d", "conv3d"}
 MATMUL_OPS = {"matmul", "__matmul__", "mm", "bmm"}
@@ -265,17 +267,8 @@ def count_macs(model: nn.Module, example: torch.Tensor) -> int:
 
 def median_latency(model: nn.Module, example: torch.Tensor, repeats: int, warmup: int) -> float:
     """Median wall time of a forward pass in seconds, after warm-up runs."""
-    import statistics
-    import time
-
-    times = []
     with torch.inference_mode():
-        for i in range(warmup + repeats):
-            start = time.perf_counter()
-            model(example)
-            if i >= warmup:
-                times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        return median_seconds(lambda: model(example), repeats=repeats, warmup=warmup)
 
 
 def separable_sweep(

@@ -6,8 +6,6 @@ the usual source of figures like the original report's precision / recall / F1 (
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import Any
 
 import numpy as np
@@ -15,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnstudy.runtime import autocast, memory_format, normalise, predict
+from cnnstudy.timing import median_seconds
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, classes: int = 10) -> np.ndarray:
@@ -57,24 +56,12 @@ def inference_speed(model: torch.nn.Module, images: torch.Tensor, batch_size: in
     batch = normalise(images[:batch_size].to(device), memory_format(device, precision))
     single = batch[:1]
 
-    def timed(x: torch.Tensor, times: int) -> list[float]:
-        out = []
-        with torch.inference_mode(), autocast(device, precision):
-            for _ in range(times):
-                start = time.perf_counter()
-                model(x)
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                out.append(time.perf_counter() - start)
-        return out
-
-    timed(batch, 1)
-    batch_times = timed(batch, 3)
-    timed(single, warmup)
-    single_times = timed(single, repeats)
+    with torch.inference_mode(), autocast(device, precision):
+        batch_seconds = median_seconds(lambda: model(batch), repeats=3, warmup=1, device=device)
+        single_seconds = median_seconds(lambda: model(single), repeats=repeats, warmup=warmup, device=device)
     return {
-        "throughput_images_per_s": len(batch) / statistics.median(batch_times),
-        "latency_ms": 1e3 * statistics.median(single_times),
+        "throughput_images_per_s": len(batch) / batch_seconds,
+        "latency_ms": 1e3 * single_seconds,
         "throughput_batch_size": len(batch),
     }
 

@@ -58,8 +58,8 @@ def set_determinism(enabled: bool, device: torch.device) -> None:
     """Deterministic kernels (process-wide switch in torch); cuBLAS needs its workspace set.
 
     torch's deterministic mode also fills every new tensor with NaN, a debugging aid against
-    kernels that read memory they never wrote; it costs ~3% of a CPU training step and changes
-    no result, so it stays off.
+    kernels that read memory they never wrote; it costs time on every allocation of a training
+    step and changes no result, so it stays off.
     """
     if enabled and device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -77,9 +77,9 @@ def keep_freed_memory() -> bool:
     """Make glibc keep freed blocks (below 1 GiB) for reuse instead of returning them to the OS.
 
     A CPU training step allocates and frees the same activations and oneDNN scratchpads every
-    step; by default glibc unmaps large ones and the next step page-faults them back in (about
-    2,000 faults a step for CiresanNet, ~7% of its step time on a 2-core CPU). The process keeps
-    its peak memory instead. Process-wide, so jobs call it once at start. False where the C
+    step; by default glibc unmaps large ones and the next step page-faults them back in, a cost
+    paid every step (``tests/test_runtime.py`` counts the faults). The process keeps its peak
+    memory instead. Process-wide, so jobs call it once at start. False where the C
     library is not glibc (nothing changes there).
     """
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the C library this process runs on

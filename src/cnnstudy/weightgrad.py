@@ -1,15 +1,15 @@
 """Weight gradients of small-map convolutions as forward convolutions (bf16 training on CPU).
 
 On CPUs with AVX512-BF16 but no AMX, oneDNN's bf16 backward-weights kernel is the slow part of
-a training step: on a 7x7 map with 192 channels it takes ~1.4x the forward, where the
-forward and backward-data kernels run ~1.9x faster than fp32 ones. For a stride-1 convolution the
+a training step: on small maps with many channels it is slower than the forward kernel, which
+bf16 speeds up well. For a stride-1 convolution the
 weight gradient is itself a convolution of the output gradient with the input, each with its
 batch and channel axes swapped (see ``conv2d_weight_grad``). That goes through the fast forward
 kernel. It pays on small maps with wide weights (large maps make a huge kernel, narrow weights a
 tiny output), so ``weight_grads_by_forward`` routes stride-1 bf16 convolutions with outputs of
 at most ``MAX_OUTPUT_PIXELS`` pixels and at least ``MIN_FAN_IN`` inputs per output channel
-(C_in x kh x kw) and leaves every other call to PyTorch. ``benchmarks/weight_grad.py`` measures
-both ways layer by layer (a 128-channel 3x3 layer on 7x7, fan-in 1,152, runs at 0.9x).
+(C_in x kh x kw) and leaves every other call to PyTorch; the two thresholds come from
+``benchmarks/weight_grad.py``, which measures both ways layer by layer.
 """
 
 from __future__ import annotations
