@@ -1,9 +1,12 @@
-"""Tables go out twice: CSV for machines, a small self-contained HTML page for the report."""
+"""Tables go out twice: CSV for machines, a small self-contained HTML page for the report.
+
+Every HTML page of the workflow is rendered here, from the templates below."""
 
 from __future__ import annotations
 
 import html
 import math
+import string
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +68,23 @@ def to_html(frame: pd.DataFrame, title: str, note: str = "") -> str:
                        f"<tbody>{''.join(rows)}</tbody></table>{note_html}")
 
 
+PAGE = string.Template("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>$title</title><style>$style</style></head><body>$body</body></html>
+""")
+
+HEADLINE = string.Template("""<h2>Headline results on $dataset</h2>
+<p class='scope'><b>What this run can tell:</b> $scope</p>
+<h3>The original report's conclusions</h3>
+<table><thead><tr><th>#</th><th>conclusion</th><th>verdict</th><th>evidence</th></tr></thead><tbody>$verdicts</tbody></table>
+$instead<p class='note'>$method</p>
+<h3>Variants, best first</h3>
+<table><thead><tr><th>variant</th><th>mean test accuracy</th><th>95% CI over seeds</th><th>converged</th>
+<th>original report</th><th>MACs / image</th></tr></thead><tbody>$variants</tbody></table>""")
+
+
 def page(title: str, body: str) -> str:
     """A standalone HTML page (no scripts, no external resources) around ``body``."""
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>{body}</body></html>\n")
+    return PAGE.substitute(title=html.escape(title), style=STYLE, body=body)
 
 
 def headline_html(dataset: str, scope: str, claims: pd.DataFrame, summary: pd.DataFrame, instead: str,
@@ -90,18 +106,10 @@ def headline_html(dataset: str, scope: str, claims: pd.DataFrame, summary: pd.Da
         f"<td class='num'>{r.macs / 1e6:,.1f} M</td></tr>"
         for r in summary.itertuples()
     )
-    return page(f"Headline: {dataset}", (
-        f"<h2>Headline results on {html.escape(dataset)}</h2>"
-        f"<p class='scope'><b>What this run can tell:</b> {html.escape(scope)}</p>"
-        f"<h3>The original report's conclusions</h3>"
-        f"<table><thead><tr><th>#</th><th>conclusion</th><th>verdict</th><th>evidence</th></tr></thead>"
-        f"<tbody>{verdicts}</tbody></table>"
-        + (f"<p class='scope'>{html.escape(instead)}</p>" if instead else "")
-        + f"<p class='note'>{html.escape(method)}</p>"
-        f"<h3>Variants, best first</h3>"
-        f"<table><thead><tr><th>variant</th><th>mean test accuracy</th><th>95% CI over seeds</th><th>converged</th>"
-        f"<th>original report</th><th>MACs / image</th></tr></thead><tbody>{variants}</tbody></table>"
-    ))
+    body = HEADLINE.substitute(
+        dataset=html.escape(dataset), scope=html.escape(scope), verdicts=verdicts, variants=variants,
+        instead=f"<p class='scope'>{html.escape(instead)}</p>" if instead else "", method=html.escape(method))
+    return page(f"Headline: {dataset}", body)
 
 
 def write_table(frame: pd.DataFrame, csv_path: Path | str | None, html_path: Path | str | None, title: str,
