@@ -13,13 +13,18 @@ rule audit_model:
             labels={"model": "{model}", "item": "layers"},
         ),
         totals="results/audit/{model}/totals.json",
+    log:
+        "logs/audit/{model}.log",
+    benchmark:
+        "logs/audit/{model}_benchmark.tsv"
+    conda:
+        "../envs/cnnstudy.yaml"
+    resources:
+        mem_mb=per_attempt(3000),
+        runtime=per_attempt(15),
     params:
         spec=lambda wildcards: audit_specs(config)[wildcards.model],
         code=library_code("audit_model.py"),
-    log:
-        "logs/audit/{model}.log",
-    conda:
-        "../envs/cnnstudy.yaml"
     script:
         "../scripts/audit_model.py"
 
@@ -36,12 +41,12 @@ rule audit_summary:
             subcategory="Totals",
             labels={"model": "all", "item": "totals"},
         ),
-    params:
-        code=library_code("audit_summary.py"),
     log:
         "logs/audit/summary.log",
     conda:
         "../envs/cnnstudy.yaml"
+    params:
+        code=library_code("audit_summary.py"),
     script:
         "../scripts/audit_summary.py"
 
@@ -63,13 +68,18 @@ rule separable_sweep:
             subcategory="Regular vs separable convolution",
             labels={"model": "conv pairs", "item": "sweep figure"},
         ),
+    log:
+        "logs/audit/separable_sweep.log",
+    benchmark:
+        "logs/audit/separable_sweep_benchmark.tsv"
+    conda:
+        "../envs/cnnstudy.yaml"
+    threads: 1
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(15),
     params:
         sweep=config["audit"]["separable_sweep"],
         code=library_code("separable_sweep.py"),
-    threads: 1
-    log:
-        "logs/audit/separable_sweep.log",
-    conda:
-        "../envs/cnnstudy.yaml"
     script:
         "../scripts/separable_sweep.py"

@@ -7,7 +7,10 @@ from pathlib import Path
 
 # The library lives in src/: put it on the path of this process and of every job (conda
 # environments and cluster jobs included), so the workflow runs from a plain checkout.
-LIBRARY = str(Path(workflow.basedir) / "src")
+# The workflow's own folder, also when another project includes it as a module (workflow.basedir
+# is then that project's folder).
+ROOT = Path(str(workflow.current_basedir)).parent
+LIBRARY = str(ROOT / "src")
 if sys.path[0] != LIBRARY:
     sys.path.insert(0, LIBRARY)
 if LIBRARY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
@@ -17,7 +20,14 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from cnnstudy.config import NON_RESULT_KEYS, audit_specs, check_config, check_numbers, comparison_pairs, variant_training
+from cnnstudy.config import (
+    NON_RESULT_KEYS,
+    audit_specs,
+    check_config,
+    check_numbers,
+    comparison_pairs,
+    variant_training,
+)
 from cnnstudy.codehash import code_hash
 from cnnstudy.errors import ConfigError
 from cnnstudy.files import first_read_only_folder
@@ -27,7 +37,10 @@ def validate_config(config):
     """Numbers a JSON schema lets through (NaN, 2.0 as an integer), the schema (with defaults),
     then cross-references; one line that names the key."""
     try:
-        check_numbers(config, yaml.safe_load((Path(workflow.basedir) / "config" / "schema.yaml").read_text()))
+        check_numbers(
+            config,
+            yaml.safe_load((ROOT / "config" / "schema.yaml").read_text()),
+        )
         validate(config, "../config/schema.yaml")
         check_config(config)
     except ConfigError as error:
@@ -53,7 +66,10 @@ def stop_if_read_only(roots):
     """Before the first job: a read-only output folder is one line, not Snakemake's traceback."""
     folder = first_read_only_folder([Path(root) for root in roots])
     if folder is not None:
-        print(f"cnnstudy: {folder}: permission denied (a read-only folder the run writes to)", file=sys.stderr)
+        print(
+            f"cnnstudy: {folder}: permission denied (a read-only folder the run writes to)",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 
@@ -66,7 +82,7 @@ def alternatives(names):
 def library_code(script):
     """Hash of the library modules a script imports (transitively): in params, so that editing
     any of them reruns the step; Snakemake's own code trigger sees only the script."""
-    return code_hash(Path(workflow.basedir) / "scripts" / script)
+    return code_hash(ROOT / "scripts" / script)
 
 
 RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"
@@ -85,18 +101,26 @@ def compare_file(name, dataset="{dataset}"):
 def data_targets():
     targets = []
     for dataset in DATASETS:
-        targets += expand("results/{dataset}/data/{name}", dataset=dataset,
-                          name=["train.npz", "validation.npz", "test.npz", "summary.html"])
-        targets += expand("results/{dataset}/data/distorted/{distortion}{suffix}", dataset=dataset,
-                          distortion=DISTORTIONS, suffix=[".npz", "_preview.png"])
+        targets += expand(
+            "results/{dataset}/data/{name}",
+            dataset=dataset,
+            name=["train.npz", "validation.npz", "test.npz", "summary.html"],
+        )
+        targets += expand(
+            "results/{dataset}/data/distorted/{distortion}{suffix}",
+            dataset=dataset,
+            distortion=DISTORTIONS,
+            suffix=[".npz", "_preview.png"],
+        )
     return targets
 
 
 def audit_targets():
-    return (
-        expand("results/audit/{model}/layers.html", model=AUDIT_MODELS)
-        + ["results/audit/summary.html", "results/audit/separable/sweep.html", "results/audit/separable/sweep.png"]
-    )
+    return expand("results/audit/{model}/layers.html", model=AUDIT_MODELS) + [
+        "results/audit/summary.html",
+        "results/audit/separable/sweep.html",
+        "results/audit/separable/sweep.png",
+    ]
 
 
 def run_targets():
@@ -104,8 +128,16 @@ def run_targets():
 
 
 COMPARE_FILES = [
-    "summary.html", "runs.html", "significance.html", "claims.html", "headline.html",
-    "accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png", "misclassified.png",
+    "summary.html",
+    "runs.html",
+    "significance.html",
+    "claims.html",
+    "headline.html",
+    "accuracy.png",
+    "accuracy_vs_cost.png",
+    "learning_curves.png",
+    "confusion_best.png",
+    "misclassified.png",
 ]
 
 
@@ -128,8 +160,10 @@ def per_run(name):
 
 
 def train_inputs(wildcards):
-    inputs = {"train": f"results/{wildcards.dataset}/data/train.npz",
-              "validation": f"results/{wildcards.dataset}/data/validation.npz"}
+    inputs = {
+        "train": f"results/{wildcards.dataset}/data/train.npz",
+        "validation": f"results/{wildcards.dataset}/data/validation.npz",
+    }
     data = config["variants"][wildcards.variant]["train_data"]
     if data != "clean":
         inputs["distorted"] = f"results/{wildcards.dataset}/data/distorted/{data}.npz"
@@ -146,14 +180,26 @@ def training_resource(key):
     return lambda wildcards: variant_training(config, wildcards.variant)[key]
 
 
+def per_attempt(amount):
+    """A resource that grows with each retry (attempt 1, 2, ...): a job killed for memory or
+    time gets more the next time. ``amount``: a number or a function of the wildcards.
+    """
+    return lambda wildcards, attempt: (amount(wildcards) if callable(amount) else amount) * attempt
+
+
 def uses_gpu(wildcards):
     return int(variant_training(config, wildcards.variant)["device"].startswith("cuda"))
 
 
 def report_variants():
     """What the comparison shows of each variant besides its runs."""
-    return {name: {"reported_accuracy": v["reported_accuracy"], "description": v["description"]}
-            for name, v in config["variants"].items()}
+    return {
+        name: {
+            "reported_accuracy": v["reported_accuracy"],
+            "description": v["description"],
+        }
+        for name, v in config["variants"].items()
+    }
 
 
 def convergence_rule():

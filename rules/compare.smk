@@ -23,15 +23,15 @@ rule summarise:
             labels={"dataset": "{dataset}", "item": "1 summary table"},
         ),
         histories=compare_file("histories.csv"),
+    log:
+        "logs/{dataset}/compare/summarise.log",
+    conda:
+        "../envs/cnnstudy.yaml"
     params:
         code=library_code("summarise.py"),
         variants=report_variants(),
         convergence=convergence_rule(),
         runs=RUNS,
-    log:
-        "logs/{dataset}/compare/summarise.log",
-    conda:
-        "../envs/cnnstudy.yaml"
     script:
         "../scripts/summarise.py"
 
@@ -62,16 +62,16 @@ rule significance:
             category="Comparison",
             labels={"dataset": "{dataset}", "item": "0 headline"},
         ),
+    log:
+        "logs/{dataset}/compare/significance.log",
+    conda:
+        "../envs/cnnstudy.yaml"
     params:
         code=library_code("significance.py"),
         pairs=comparison_pairs(config),
         claims=config["claims"],
         stats=config["stats"],
         runs=RUNS,
-    log:
-        "logs/{dataset}/compare/significance.log",
-    conda:
-        "../envs/cnnstudy.yaml"
     script:
         "../scripts/significance.py"
 
@@ -86,12 +86,12 @@ rule figure_accuracy:
             category="Comparison",
             labels={"dataset": "{dataset}", "item": "4 accuracy per variant"},
         ),
-    params:
-        code=library_code("figure_accuracy.py"),
     log:
         "logs/{dataset}/compare/figure_accuracy.log",
     conda:
         "../envs/cnnstudy.yaml"
+    params:
+        code=library_code("figure_accuracy.py"),
     script:
         "../scripts/figure_accuracy.py"
 
@@ -106,12 +106,12 @@ rule figure_cost:
             category="Comparison",
             labels={"dataset": "{dataset}", "item": "5 accuracy vs cost"},
         ),
-    params:
-        code=library_code("figure_cost.py"),
     log:
         "logs/{dataset}/compare/figure_cost.log",
     conda:
         "../envs/cnnstudy.yaml"
+    params:
+        code=library_code("figure_cost.py"),
     script:
         "../scripts/figure_cost.py"
 
@@ -126,12 +126,12 @@ rule figure_learning_curves:
             category="Training",
             labels={"dataset": "{dataset}", "item": "learning curves"},
         ),
-    params:
-        code=library_code("figure_learning_curves.py"),
     log:
         "logs/{dataset}/compare/figure_learning_curves.log",
     conda:
         "../envs/cnnstudy.yaml"
+    params:
+        code=library_code("figure_learning_curves.py"),
     script:
         "../scripts/figure_learning_curves.py"
 
@@ -147,7 +147,10 @@ rule figure_errors:
             compare_file("confusion_best.png"),
             caption="../report/figure_confusion.rst",
             category="Evaluation",
-            labels={"dataset": "{dataset}", "item": "confusion matrix of the best variant"},
+            labels={
+                "dataset": "{dataset}",
+                "item": "confusion matrix of the best variant",
+            },
         ),
         misclassified=report(
             compare_file("misclassified.png"),
@@ -155,13 +158,13 @@ rule figure_errors:
             category="Evaluation",
             labels={"dataset": "{dataset}", "item": "misclassified digits"},
         ),
-    params:
-        code=library_code("figure_errors.py"),
-        runs=RUNS,
-        shown=32,
     log:
         "logs/{dataset}/compare/figure_errors.log",
     conda:
         "../envs/cnnstudy.yaml"
+    params:
+        code=library_code("figure_errors.py"),
+        runs=RUNS,
+        shown=32,
     script:
         "../scripts/figure_errors.py"

@@ -13,15 +13,18 @@ rule prepare_data:
             category="Data",
             labels={"dataset": "{dataset}", "item": "splits and class counts"},
         ),
+    log:
+        "logs/{dataset}/prepare_data.log",
+    benchmark:
+        "logs/{dataset}/prepare_data_benchmark.tsv"
+    conda:
+        "../envs/cnnstudy.yaml"
+    resources:
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(30),
     params:
         spec=lambda wildcards: config["datasets"][wildcards.dataset],
         code=library_code("prepare_data.py"),
-    log:
-        "logs/{dataset}/prepare_data.log",
-    resources:
-        mem_mb=4000,
-    conda:
-        "../envs/cnnstudy.yaml"
     script:
         "../scripts/prepare_data.py"
 
@@ -37,14 +40,17 @@ rule distort:
             category="Data",
             labels={"dataset": "{dataset}", "item": "distortion {distortion}"},
         ),
+    log:
+        "logs/{dataset}/distort_{distortion}.log",
+    benchmark:
+        "logs/{dataset}/distort_{distortion}_benchmark.tsv"
+    conda:
+        "../envs/cnnstudy.yaml"
+    resources:
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(60),
     params:
         spec=lambda wildcards: config["distortions"][wildcards.distortion],
         code=library_code("distort.py"),
-    log:
-        "logs/{dataset}/distort_{distortion}.log",
-    resources:
-        mem_mb=4000,
-    conda:
-        "../envs/cnnstudy.yaml"
     script:
         "../scripts/distort.py"

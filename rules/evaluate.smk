@@ -9,19 +9,22 @@ rule evaluate:
         metrics=run_file("metrics.json"),
         predictions=run_file("predictions.csv"),
         speed=run_file("speed.json"),
+    log:
+        run_file("evaluate.log"),
+    benchmark:
+        run_file("evaluate_benchmark.tsv")
+    conda:
+        "../envs/cnnstudy.yaml"
+    threads: config["evaluation"]["threads"]
+    resources:
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(30),
+        gpu=uses_gpu,
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         evaluation=config["evaluation"],
         device=lambda wildcards: variant_training(config, wildcards.variant)["device"],
         precision=lambda wildcards: variant_training(config, wildcards.variant)["precision"],
         code=library_code("evaluate.py"),
-    threads: config["evaluation"]["threads"]
-    resources:
-        mem_mb=2000,
-        gpu=uses_gpu,
-    log:
-        run_file("evaluate.log"),
-    conda:
-        "../envs/cnnstudy.yaml"
     script:
         "../scripts/evaluate.py"

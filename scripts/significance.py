@@ -5,7 +5,12 @@ import pandas as pd
 from cnnstudy.files import write_text
 from cnnstudy.jobs import job
 from cnnstudy.study import (
-    by_run, claims_table, learning_speed_sentence, read_predictions, scope_sentence, significance_table,
+    by_run,
+    claims_table,
+    learning_speed_sentence,
+    read_predictions,
+    scope_sentence,
+    significance_table,
 )
 from cnnstudy.tables import headline_html, write_table
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 class CustomAlexNet(nn.Module):
     def __init__(self, num_classes):
-        super(CustomAlexNet, self).__init__()
+        super().__init__()
 
         self.conv1 = nn.Conv2d(in_channels=3, out_channels=64, kernel_size=11, padding=2, stride=4)
         self.conv2 = nn.Conv2d(in_channels=64, out_channels=196, kernel_size=5, padding=2)
@@ -47,7 +47,7 @@ class CustomAlexNet(nn.Module):
 
 class CiresanNet(nn.Module):
     def __init__(self, num_classes=10):
-        super(CiresanNet, self).__init__()
+        super().__init__()
         self.conv1 = nn.Conv2d(1, 48, kernel_size=5, stride=1, padding=2)
         self.pool = nn.MaxPool2d(kernel_size=2, stride=2)
         self.conv2 = nn.Conv2d(48, 128, kernel_size=5, stride=1, padding=2)
@@ -80,7 +80,7 @@ class CiresanNet(nn.Module):
 
 class ResidualCiresanNet(nn.Module):
     def __init__(self, num_classes=10):
-        super(ResidualCiresanNet, self).__init__()
+        super().__init__()
         self.conv1 = nn.Conv2d(1, 48, kernel_size=5, stride=1, padding=2)
         self.maxpool = nn.MaxPool2d(kernel_size=2, stride=2)
         self.conv2 = nn.Conv2d(48, 128, kernel_size=5, stride=1, padding=2)

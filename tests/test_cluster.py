@@ -5,6 +5,7 @@ import sys
 
 import pandas as pd
 import pytest
+
 from conftest import REPO, SMALL_CONFIG, copy_workflow, run_snakemake, write_config
 
 pytestmark = pytest.mark.workflow
@@ -23,8 +24,12 @@ def test_cluster_generic_run_equals_the_local_run(study_run, tmp_path):
         *TARGETS, env={"CNNSTUDY_TEST_QUEUE": str(queue)},
     )
     exits = sorted(queue.glob("*.exit"))
-    # prepare_data, distort, two trainings, two evaluations: each a separately submitted job
-    assert len(exits) == 6 and all(path.read_text().strip() == "0" for path in exits)
+    # distort, two trainings, two evaluations: each a separately submitted job; prepare_data is a
+    # local rule (it may download), run by Snakemake on the submitting host
+    assert len(exits) == 5 and all(path.read_text().strip() == "0" for path in exits)
+    submitted = " ".join(path.read_text() for path in queue.glob("*.sh"))
+    assert "train:" in submitted and "distort:" in submitted and "prepare_data" not in submitted
+    assert (workdir / "results/tiny/data/train.npz").exists()
     for target in TARGETS:
         # deterministic mode: the metrics file is byte for byte the local run's
         assert (workdir / target).read_bytes() == (study_run / target).read_bytes()
@@ -44,6 +49,16 @@ def test_slurm_profile_dry_runs(tmp_path):
     assert "slurm_partition=CHANGE-ME-partition" in result.stdout
     train_block = result.stdout[result.stdout.index("rule train:"):].split("\n\n")[0]
     assert "gpu=1" in train_block and "mem_mb=3000" in train_block
+
+
+def test_slurm_profile_keeps_every_rerun_trigger():
+    import yaml
+
+    from conftest import REPO
+
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    triggers = profile.get("rerun-triggers", ["mtime", "params", "input", "software-env", "code"])
+    assert {"mtime", "params", "input", "software-env", "code"} <= set(triggers)
 
 
 def test_default_profile_is_picked_up(tmp_path):

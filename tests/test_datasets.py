@@ -6,14 +6,19 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
-from conftest import synthetic_digits, write_idx_folder
 
 from cnnstudy import datasets
 from cnnstudy.datasets import (
-    load_idx_folder, load_split, prepare, save_split, stratified_head, stratified_split,
+    load_idx_folder,
+    load_split,
+    prepare,
+    save_split,
+    stratified_head,
+    stratified_split,
 )
 from cnnstudy.errors import ConfigError, DataError
 from cnnstudy.idx import write_idx
+from conftest import synthetic_digits, write_idx_folder
 
 
 def md5_table(folder):

@@ -5,7 +5,13 @@ from scipy.ndimage import gaussian_filter
 
 from cnnstudy.datasets import load_mnist5k
 from cnnstudy.distort import (
-    distorted_copies, elastic_distort, mean_displacement, random_fields, reference_warp, smooth, warp,
+    distorted_copies,
+    elastic_distort,
+    mean_displacement,
+    random_fields,
+    reference_warp,
+    smooth,
+    warp,
 )
 
 

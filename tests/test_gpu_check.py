@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import write_idx_folder
 
 pytestmark = pytest.mark.workflow

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, without_root_override
 
 from cnnstudy.datasets import save_split
 from cnnstudy.errors import ConfigError
 from cnnstudy.files import first_read_only_folder, write_json, write_text
 from cnnstudy.runtime import pick_device
+from conftest import REPO, without_root_override
 
 
 def run_job(tmp_path: Path, body: str, preexec=None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -12,14 +12,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
-from original_nets import (
-    CiresanNet, CustomAlexNet, FourConvCiresanNet, FourConvCiresanNetNoPool2, PlainTwin, ResidualCiresanNet,
-    ResidualCiresanNetFC, ResidualCiresanNetNoEarlyPool,
-)
 from snakemake.utils import update_config
 from test_models import DEFAULT
 
 from cnnstudy.models import build_model
+from original_nets import (
+    CiresanNet,
+    CustomAlexNet,
+    FourConvCiresanNet,
+    FourConvCiresanNetNoPool2,
+    PlainTwin,
+    ResidualCiresanNet,
+    ResidualCiresanNetFC,
+    ResidualCiresanNetNoEarlyPool,
+)
 
 FULL = yaml.safe_load((Path(__file__).parents[1] / "config" / "full.yaml").read_text())
 

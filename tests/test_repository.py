@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parents[1]
@@ -89,3 +90,11 @@ def test_every_rule_param_is_read_by_its_script():
               if name != "code" and not re.search(rf"params\.{name}\b|params\[[\"']{name}[\"']\]", script)]
     assert unread == []
     assert len(list(rule_params_and_scripts())) >= 13
+
+
+@pytest.mark.parametrize("command", [["ruff", "check", "."], ["snakefmt", "--check", "."]])
+def test_code_style_is_clean(command):
+    result = subprocess.run([sys.executable, "-m", *command] if command[0] == "ruff" else
+                            [str(Path(sys.executable).parent / command[0]), *command[1:]],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

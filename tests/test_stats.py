@@ -32,6 +32,8 @@ def test_mean_ci_on_known_input():
     assert result["ci_low"] == pytest.approx(0.99 - half) and result["ci_high"] == pytest.approx(0.99 + half)
     single = stats.mean_ci([0.9])
     assert single["mean"] == 0.9 and math.isnan(single["ci_low"])
+    same = stats.mean_ci([0.97, 0.97, 0.97])  # seeds that agree exactly: a zero-width interval, not NaN
+    assert same["ci_low"] == pytest.approx(0.97) and same["ci_high"] == pytest.approx(0.97)
 
 
 def classifier(rng, accuracy, seeds, digits):

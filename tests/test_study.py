@@ -7,7 +7,13 @@ import pytest
 from cnnstudy import stats
 from cnnstudy.convergence import convergence
 from cnnstudy.study import (
-    by_run, claims_table, learning_speed_sentence, run_table, scope_sentence, significance_table, summary_table,
+    by_run,
+    claims_table,
+    learning_speed_sentence,
+    run_table,
+    scope_sentence,
+    significance_table,
+    summary_table,
 )
 
 SETTINGS = {"alpha": 0.05, "relevant_difference": 0.005}

@@ -146,7 +146,7 @@ def test_distorted_share_mixes_clean_digits_in_anew_each_epoch():
     blank_rows = []
     for epoch in (1, 2):
         mixed = epoch_images(images, blank, epoch, seed=0, share=0.25)
-        blank_rows.append((mixed.flatten(1).abs().sum(1) == 0))
+        blank_rows.append(mixed.flatten(1).abs().sum(1) == 0)
         clean_rows = ~blank_rows[-1]
         assert torch.equal(mixed[clean_rows], images[clean_rows])
         assert 0.15 < blank_rows[-1].float().mean() < 0.35  # about a quarter distorted

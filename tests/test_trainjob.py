@@ -3,12 +3,12 @@
 import numpy as np
 import pandas as pd
 import torch
-from conftest import REPO
 
 from cnnstudy.checkpoint import load_checkpoint
 from cnnstudy.config import training_defaults
 from cnnstudy.datasets import save_split
 from cnnstudy.trainjob import run_training_job
+from conftest import REPO
 
 TINY = {"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "fc_width": 16}
 

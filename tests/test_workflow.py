@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import SMALL_CONFIG, copy_workflow, run_snakemake, write_config, write_idx_folder
 from matplotlib.image import imread
+
+from conftest import SMALL_CONFIG, copy_workflow, run_snakemake, write_config, write_idx_folder
 
 pytestmark = pytest.mark.workflow
 
@@ -71,6 +72,27 @@ def test_trained_and_evaluated(study_run):
     assert len(predictions) == 100
     assert (predictions["label"] == predictions["predicted"]).mean() == pytest.approx(metrics["accuracy"])
     assert not (study_run / "resume" / "tiny" / "small-elastic" / "seed1.pt").exists()
+    assert metrics["threads"] == 1 and metrics["training"]["threads"] == 1 and metrics["cpu_capability"]
+
+
+def test_every_heavy_job_leaves_a_benchmark_file(study_run):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    runs = [study_run / "results" / "tiny" / variant / f"seed{seed}" for variant in SMALL_CONFIG["variants"]
+            for seed in SMALL_CONFIG["run"]["seeds"]]
+    for run in runs:
+        for name in ("train_benchmark.tsv", "evaluate_benchmark.tsv"):
+            frame = pd.read_csv(run / name, sep="\t")
+            assert frame["s"].iloc[0] > 0 and frame["max_rss"].iloc[0] > 50, run / name  # a torch job: > 50 MB
+    for name in ["tiny/prepare_data", "tiny/distort_elastic", "audit/small", "audit/alexnet", "audit/separable_sweep"]:
+        assert (study_run / "logs" / f"{name}_benchmark.tsv").exists(), name
+    report = subprocess.run([sys.executable, str(REPO / "benchmarks" / "resources.py"), str(study_run)],
+                            capture_output=True, text=True, check=True).stdout
+    rows = {line.split()[0]: line.split() for line in report.splitlines()[2:]}
+    assert rows["train"][1] == "6" and rows["evaluate"][1] == "6" and rows["audit_model"][1] == "4"
 
 
 def test_comparison_outputs(study_run):
@@ -366,3 +388,23 @@ def test_a_read_only_run_folder_is_one_line_before_any_job(rerun_copy):
     assert errors == ["cnnstudy: results/tiny/small/seed0: permission denied (a read-only folder the run writes to)"]
     assert (run / "model.pt").exists()  # nothing removed
     assert sorted(rule for rule, _ in dry_run_jobs(rerun_copy, "results/tiny/small/seed0/metrics.json")) == []
+
+
+def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
+    """Another project includes this workflow with `module` and runs targets of it."""
+    import yaml
+
+    workflow = copy_workflow(tmp_path / "cnnstudy")
+    analysis = tmp_path / "analysis"
+    (analysis / "config").mkdir(parents=True)
+    (analysis / "config" / "config.yaml").write_text(yaml.safe_dump(SMALL_CONFIG, sort_keys=False))
+    (analysis / "Snakefile").write_text(
+        'configfile: "config/config.yaml"\n\n\n'
+        f'module cnnstudy:\n    snakefile:\n        "{workflow / "Snakefile"}"\n    config:\n        config\n\n\n'
+        "use rule * from cnnstudy as cnnstudy_*\n"
+    )
+    targets = ["results/tiny/data/train.npz", "results/audit/alexnet/totals.json"]
+    run_snakemake(analysis, "--cores", "2", *targets)
+    assert all((analysis / target).exists() for target in targets)
+    assert json.loads((analysis / targets[1]).read_text())["params"] > 0
+    assert dry_run_jobs(analysis, *targets) == []

@@ -1,3 +1,8 @@
 """cnnstudy: reproduce, measure and extend a CNN architecture study on MNIST."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("cnnstudy")
+except PackageNotFoundError:  # a plain checkout on PYTHONPATH, not installed
+    __version__ = "unknown"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
 from cnnstudy.errors import CnnstudyError
 

@@ -6,7 +6,8 @@ Variants are data, so a new ablation is a new config entry, never new code here.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F

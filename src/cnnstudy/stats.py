@@ -10,7 +10,8 @@ from the interval of that difference against a relevance margin delta
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -39,9 +40,8 @@ def mean_ci(values: Sequence[float], level: float = 0.95,
     if n < 2:
         return {"n": n, "mean": mean, "std": math.nan, "ci_low": math.nan, "ci_high": math.nan}
     std = float(array.std(ddof=1))
-    half = float(scipy_stats.t.ppf(0.5 + level / 2, n - 1)) * std / math.sqrt(n)
-    return {"n": n, "mean": mean, "std": std,
-            "ci_low": max(bounds[0], mean - half), "ci_high": min(bounds[1], mean + half)}
+    low, high = (mean, mean) if std == 0 else scipy_stats.t.interval(level, n - 1, loc=mean, scale=std / math.sqrt(n))
+    return {"n": n, "mean": mean, "std": std, "ci_low": max(bounds[0], float(low)), "ci_high": min(bounds[1], float(high))}
 
 
 def discordant(reference_correct: np.ndarray, variant_correct: np.ndarray) -> tuple[int, int]:
@@ -109,10 +109,9 @@ def paired_difference(variant: np.ndarray, reference: np.ndarray, level: float =
     variance = seed_term + digit_term
     df = variance**2 / (seed_term**2 / (seeds - 1) + digit_term**2 / (digits - 1))
     se = math.sqrt(variance)
-    half = float(scipy_stats.t.ppf(0.5 + level / 2, df)) * se
+    low, high = scipy_stats.t.interval(level, df, loc=difference, scale=se)
     p = float(2 * scipy_stats.t.sf(abs(difference) / se, df))
-    result.update(seed_term=seed_term, se=se, df=df, ci_low=max(-1.0, difference - half),
-                  ci_high=min(1.0, difference + half), p=p)
+    result.update(seed_term=seed_term, se=se, df=df, ci_low=max(-1.0, float(low)), ci_high=min(1.0, float(high)), p=p)
     return result
 
 

@@ -11,16 +11,17 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnstudy.errors import DivergenceError
 from cnnstudy.checkpoint import load_weights, to_bytes
+from cnnstudy.errors import DivergenceError
 from cnnstudy.files import write_bytes
 from cnnstudy.models import build_model
 from cnnstudy.runtime import autocast, index_batches, memory_format, normalise, predict, set_determinism
@@ -45,7 +46,7 @@ class TrainSettings:
     distorted_share: float
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "TrainSettings":
+    def from_config(cls, config: dict[str, Any]) -> TrainSettings:
         known = set(cls.__dataclass_fields__)
         return cls(**{key: value for key, value in config.items() if key in known})
 

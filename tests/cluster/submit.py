@@ -3,6 +3,7 @@
 detached process and prints a job id; the job's exit status lands in <queue>/<id>.exit."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -12,6 +13,7 @@ queue = Path(os.environ.get("CNNSTUDY_TEST_QUEUE", ".cluster-queue")).resolve()
 queue.mkdir(parents=True, exist_ok=True)
 jobscript = sys.argv[-1]
 job_id = uuid.uuid4().hex[:12]
+shutil.copy(jobscript, queue / f"{job_id}.sh")  # what was submitted, for the test to read
 with open(queue / f"{job_id}.log", "w") as log:
     subprocess.Popen(
         ["bash", "-c", 'bash "$1"; echo $? > "$2.tmp" && mv "$2.tmp" "$2"', "job", jobscript,
