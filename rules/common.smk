@@ -5,10 +5,10 @@ import re
 import sys
 from pathlib import Path
 
-# The library lives in src/: put it on the path of this process and of every job (conda
-# environments and cluster jobs included), so the workflow runs from a plain checkout.
 # The workflow's own folder, also when another project includes it as a module (workflow.basedir
-# is then that project's folder).
+# is then that project's folder). The library lives in its src/: put it on the path of this
+# process and of every job (conda environments and cluster jobs included), so the workflow runs
+# from a plain checkout.
 ROOT = Path(str(workflow.current_basedir)).parent
 LIBRARY = str(ROOT / "src")
 if sys.path[0] != LIBRARY:
@@ -37,10 +37,7 @@ def validate_config(config):
     """Numbers a JSON schema lets through (NaN, 2.0 as an integer), the schema (with defaults),
     then cross-references; one line that names the key."""
     try:
-        check_numbers(
-            config,
-            yaml.safe_load((ROOT / "config" / "schema.yaml").read_text()),
-        )
+        check_numbers(config, yaml.safe_load((ROOT / "config" / "schema.yaml").read_text()))
         validate(config, "../config/schema.yaml")
         check_config(config)
     except ConfigError as error:
