@@ -1,5 +1,6 @@
 # Helpers: config validation, wildcard constraints, paths, target lists and input functions.
 
+import errno
 import os
 import re
 import sys
@@ -31,6 +32,7 @@ from cnnstudy.config import (
 from cnnstudy.codehash import code_hash
 from cnnstudy.errors import ConfigError
 from cnnstudy.files import first_read_only_folder
+from cnnstudy.jobs import fail
 
 
 def validate_config(config):
@@ -63,11 +65,9 @@ def stop_if_read_only(roots):
     """Before the first job: a read-only output folder is one line, not Snakemake's traceback."""
     folder = first_read_only_folder([Path(root) for root in roots])
     if folder is not None:
-        print(
-            f"cnnstudy: {folder}: permission denied (a read-only folder the run writes to)",
-            file=sys.stderr,
+        fail(
+            None, PermissionError(errno.EACCES, "Permission denied (a read-only folder the run writes to)", str(folder))
         )
-        sys.exit(1)
 
 
 def alternatives(names):

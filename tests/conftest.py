@@ -116,6 +116,17 @@ SMALL_CONFIG = {
 }
 
 
+def rules_with_scripts(workdir: Path = REPO):
+    """(rule name, rule text, script path) of every rule of the workflow that runs a script."""
+    import re
+
+    for smk in sorted((workdir / "rules").glob("*.smk")):
+        for block in re.split(r"(?m)^(?=rule )", smk.read_text()):
+            rule, script = re.match(r"rule (\w+):", block), re.search(r'"\.\./(scripts/\w+\.py)"', block)
+            if rule and script:
+                yield rule.group(1), block, workdir / script.group(1)
+
+
 def write_config(workdir: Path, config: dict) -> None:
     import yaml
 

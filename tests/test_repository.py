@@ -74,13 +74,12 @@ def test_snakemake_lint_is_clean():
 
 def rule_params_and_scripts():
     """(rule, param names, script text) of every rule with a script."""
-    for smk in sorted((ROOT / "rules").glob("*.smk")):
-        for block in re.split(r"(?m)^(?=rule )", smk.read_text()):
-            rule, script = re.match(r"rule (\w+):", block), re.search(r'"\.\./(scripts/\w+\.py)"', block)
-            params = re.search(r"(?m)^    params:\n((?:        .*\n)+)", block)
-            if rule and script:
-                names = re.findall(r"(?m)^        (\w+)=", params.group(1)) if params else []
-                yield rule.group(1), names, (ROOT / script.group(1)).read_text()
+    from conftest import rules_with_scripts
+
+    for rule, block, script in rules_with_scripts(ROOT):
+        params = re.search(r"(?m)^    params:\n((?:        .*\n)+)", block)
+        names = re.findall(r"(?m)^        (\w+)=", params.group(1)) if params else []
+        yield rule, names, script.read_text()
 
 
 def test_every_rule_param_is_read_by_its_script():

@@ -11,7 +11,7 @@ import pytest
 import torch
 from matplotlib.image import imread
 
-from conftest import SMALL_CONFIG, copy_workflow, run_snakemake, write_config, write_idx_folder
+from conftest import SMALL_CONFIG, copy_workflow, rules_with_scripts, run_snakemake, write_config, write_idx_folder
 
 pytestmark = pytest.mark.workflow
 
@@ -203,17 +203,6 @@ def test_a_changed_thread_count_reruns_training_and_evaluation(rerun_copy):
     assert rules_with_changed_params(rerun_copy) == {"evaluate"}
 
 
-def rule_scripts(workdir):
-    """{rule: script file} read from the rule files."""
-    scripts = {}
-    for smk in (workdir / "rules").glob("*.smk"):
-        for block in re.split(r"(?m)^(?=rule )", smk.read_text()):
-            rule, script = re.match(r"rule (\w+):", block), re.search(r'"\.\./(scripts/\w+\.py)"', block)
-            if rule and script:
-                scripts[rule.group(1)] = workdir / script.group(1)
-    return scripts
-
-
 def library_modules_run_by(script, library):
     """The library files a script can run, found by the standard library's modulefinder (which
     follows function-local imports too): an account independent of cnnstudy.codehash."""
@@ -235,7 +224,7 @@ def rules_with_changed_params(workdir):
 
 def test_editing_a_library_module_reruns_exactly_the_steps_whose_code_imports_it(rerun_copy):
     library = rerun_copy / "src"
-    scripts = rule_scripts(rerun_copy)
+    scripts = {rule: script for rule, _, script in rules_with_scripts(rerun_copy)}
     runs = {rule: library_modules_run_by(script, library) for rule, script in scripts.items()}
     assert {"train", "evaluate", "prepare_data", "summarise"} <= set(runs)
     assert "checkpoint.py" in runs["train"] and "files.py" in runs["train"]  # the drift of the hand-kept lists

@@ -87,11 +87,16 @@ def _with_refs(node: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any
     """The node and what its local ``$ref`` ("#/$defs/...") points to, transitively."""
     found = [node]
     while "$ref" in found[-1]:
-        target: Any = root
-        for part in found[-1]["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        found.append(target)
+        found.append(resolve_ref(found[-1]["$ref"], root))
     return found
+
+
+def resolve_ref(ref: str, root: dict[str, Any]) -> dict[str, Any]:
+    """The node a local JSON-schema reference ("#/$defs/training") points to."""
+    target: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        target = target[part]
+    return target
 
 
 def _types(node: dict[str, Any]) -> list[str]:

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from cnnstudy.config import resolve_ref
+
 MARKER = re.compile(r"(<!-- config table: (?P<path>[\w.*\[\]]+) -->\n)(?P<body>.*?)(<!-- end config table -->)", re.S)
 
 
@@ -24,10 +26,7 @@ def merged(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     ``properties`` are merged key by key, so defaults and descriptions may sit on either side)."""
     if "$ref" not in node:
         return node
-    target: Any = root
-    for part in node["$ref"].removeprefix("#/").split("/"):
-        target = target[part]
-    base = merged(target, root)
+    base = merged(resolve_ref(node["$ref"], root), root)
     properties = {key: {**base.get("properties", {}).get(key, {}), **node.get("properties", {}).get(key, {})}
                   for key in {**base.get("properties", {}), **node.get("properties", {})}}
     return {**base, **{k: v for k, v in node.items() if k != "$ref"}, "properties": properties}

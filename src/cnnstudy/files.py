@@ -31,7 +31,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part{path.suffix}")
-    os.close(os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    create_new(tmp_path)
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -43,12 +43,17 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+def create_new(path: Path) -> None:
+    """An empty file that did not exist, with the mode open() gives (0666 less the umask)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+
+
 def check_writable(folder: Path) -> None:
     """Create ``folder`` and a file in it now, so that a read-only folder fails before hours of work."""
     probe = folder / f".write-check.{os.getpid()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        create_new(probe)
         probe.unlink()
     except OSError as error:
         raise OSError(error.errno, f"{error.strerror} (the job writes here)", str(folder)) from error
