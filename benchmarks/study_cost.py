@@ -2,20 +2,23 @@
 machine, and what the whole run costs at that rate.
 
 Trains each distinct net of the config for a few steps with the project's loop
-(cnnstudy.train.fit, the threads a training job gets) and multiplies out what the config asks:
+(cnnstudy.train.fit, the batch size and threads a training job gets) and multiplies out what the
+config asks:
 per variant its epochs and training digits, per epoch a pass over the validation split, the
-test-split evaluation, for every seed; then the wall time on this machine's cores. Usage:
+test-split evaluation, for every seed; then the wall time on this machine's cores (or GPUs). Usage:
   python benchmarks/study_cost.py                                # the default run (config/config.yaml)
   python benchmarks/study_cost.py --configfile config/full.yaml  # the full study
-  [--cores 2] [--steps 2] [--device auto]
-Under a minute on a 2-core CPU for the default config: nets that differ only in their FC
-layers share one measurement.
+  [--cores 2] [--gpus 1] [--seconds 1] [--device auto]
+A minute or two on a 2-core CPU for the default config (README, "Estimates"): nets that differ
+only in their FC layers share one measurement.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -30,6 +33,7 @@ from cnnstudy.train import TrainSettings, fit
 ROOT = Path(__file__).resolve().parents[1]
 FORWARD_SHARE = 1 / 3  # a forward pass is about a third of a training step (forward + two backward)
 JOB_OVERHEAD_S = 4.0  # Python, torch and Snakemake start-up of one job
+MAX_STEPS = 4096  # of the timed fits: enough for a small net on a fast GPU to fill a second
 
 
 def split_sizes(spec: dict) -> tuple[int, int, int]:
@@ -50,25 +54,41 @@ def cost_key(spec: dict) -> str:
     return yaml.safe_dump({k: v for k, v in spec.items() if k not in ("fc_depth", "fc_width")}, sort_keys=True)
 
 
-def throughput(spec: dict, batch_size: int, steps: int, device: torch.device, precision: str) -> float:
-    """Training images per second of the project's loop (after one warm-up step)."""
-    count = batch_size * steps
-    images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8)
-    labels = (torch.arange(count) % 10).to(torch.uint8)
+def throughput(spec: dict, batch_size: int, device: torch.device, precision: str, min_seconds: float = 1.0,
+               train: Callable[..., object] | None = None) -> float:
+    """Training images per second of the project's loop, from the time that more batches add to a
+    one-batch fit: what a fit costs once (the net to the device, the optimizer, a validation
+    pass) cancels out; on a GPU it outweighs a few steps' work many times over. The added batches double
+    until they take ``min_seconds``: a CPU's first steps of a new net run slower, and the
+    difference of two short timings is mostly noise."""
+    train = train or fit
     settings = TrainSettings.from_config({**training_defaults(ROOT), "epochs": 1, "batch_size": batch_size,
                                          "deterministic": False})
-    fit(build_model(spec), images[:batch_size], labels[:batch_size], images[:8], labels[:8], settings, 0,
-        device, precision, log=lambda m: None)
-    took = seconds(lambda: fit(build_model(spec), images, labels, images[:8], labels[:8], settings, 0, device,
-                               precision, log=lambda m: None), device)
-    return count / took
+
+    def fit_batches(batches: int) -> None:
+        count = batches * batch_size
+        images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8)
+        labels = (torch.arange(count) % 10).to(torch.uint8)
+        train(build_model(spec), images, labels, images[:8], labels[:8], settings, 0, device, precision,
+              log=lambda m: None)
+
+    fit_batches(1)  # first-call costs: kernel selection, autotuning, allocator growth
+    one = seconds(partial(fit_batches, 1), device)
+    steps = 2
+    while (added := seconds(partial(fit_batches, 1 + steps), device) - one) < min_seconds and steps < MAX_STEPS:
+        steps *= 2
+    if added <= 0:
+        raise SystemExit(f"study_cost: {steps} more step(s) took no measurable time; raise --seconds")
+    return steps * batch_size / added
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", help="an overlay on config/config.yaml, e.g. config/full.yaml")
     parser.add_argument("--cores", type=int, default=os.cpu_count(), help="cores the run gets (default: all)")
-    parser.add_argument("--steps", type=int, default=2, help="timed training steps per net")
+    parser.add_argument("--gpus", type=int, default=1, help="GPUs the run gets, with a GPU device (default: 1)")
+    parser.add_argument("--seconds", type=float, default=1.0,
+                        help="training time to measure per net, beyond a one-step fit (default: 1)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     keep_freed_memory()  # as a workflow job does (cnnstudy.jobs.job)
@@ -81,30 +101,34 @@ def main() -> None:
     print(f"{'variant':24s} {'threads':>7s} {'precision':>9s} {'img/s':>7s} {'epochs':>6s} {'digits':>7s} "
           f"{'job s':>7s}")
     rates: dict[str, float] = {}
-    core_seconds, longest = 0.0, 0.0
+    busy_seconds, longest = 0.0, 0.0
     for dataset in config["run"]["datasets"]:
         train, validation, test = split_sizes(config["datasets"][dataset])
         for name, variant in config["variants"].items():
             training = variant_training(config, name)
-            threads = min(training["threads"], args.cores) if device.type == "cpu" else 1  # a job gets no more
+            threads = min(training["threads"], args.cores)  # a job gets no more
+            share = threads if device.type == "cpu" else 1  # of the cores, or of one GPU
             torch.set_num_threads(threads)
             precision = pick_precision(training["precision"], device)
             key = cost_key(variant["model"]) + precision + str(threads)
             if key not in rates:
-                rates[key] = throughput(variant["model"], min(training["batch_size"], 64), args.steps, device, precision)
+                rates[key] = throughput(variant["model"], training["batch_size"], device, precision, args.seconds)
             rate = rates[key]
             digits = train if training["train_images"] is None else min(train, training["train_images"])
             epochs = training["epochs"]
             job = (epochs * (digits + FORWARD_SHARE * validation) + FORWARD_SHARE * (test + 300)) / rate
             job += 2 * JOB_OVERHEAD_S  # a training and an evaluation job
-            core_seconds += seeds * job * threads
+            busy_seconds += seeds * job * share
             longest = max(longest, job)
             print(f"{name:24s} {threads:7d} {precision:>9s} {rate:7.0f} {epochs:6d} {digits:7,d} {job:7.0f}", flush=True)
-    parallel = min(args.cores, os.cpu_count() or 1) if device.type == "cpu" else 1
+    if device.type == "cpu":
+        parallel, unit = min(args.cores, os.cpu_count() or 1), "core"
+    else:  # one job per GPU (resources: gpu=1)
+        parallel, unit = args.gpus, "GPU"
     fixed = 60.0  # data, audits, the separable sweep, the comparison and its figures
-    wall = max(core_seconds / parallel, longest) + fixed
-    print(f"training and evaluation: {core_seconds / 60:.1f} core-minutes; "
-          f"estimated wall time with {parallel} core(s): {wall / 60:.1f} minutes")
+    wall = max(busy_seconds / parallel, longest) + fixed
+    print(f"training and evaluation: {busy_seconds / 60:.1f} {unit}-minutes; "
+          f"estimated wall time with {parallel} {unit}(s): {wall / 60:.1f} minutes")
 
 
 if __name__ == "__main__":

@@ -6,19 +6,26 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+
 # The workflow's own folder, also when another project includes it as a module (workflow.basedir
-# is then that project's folder). The library lives in its src/: put it on the path of this
-# process and of every job (conda environments and cluster jobs included), so the workflow runs
-# from a plain checkout.
+# is then that project's folder): its scripts, schema and library source (src/) live here.
 ROOT = Path(str(workflow.current_basedir)).parent
-LIBRARY = str(ROOT / "src")
-if sys.path[0] != LIBRARY:
-    sys.path.insert(0, LIBRARY)
-if LIBRARY not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-    os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [LIBRARY, os.environ.get("PYTHONPATH")])))
+LIBRARY = ROOT / "src" / "cnnstudy"
+
+# The library comes from the environment, as every job's does: the README's venv (pip install -e .)
+# or, with --sdm conda, envs/cnnstudy.yaml, whose post-deploy script installs this folder.
+try:
+    import cnnstudy
+except ImportError:
+    raise WorkflowError(
+        f"the cnnstudy library is not installed in this Python ({sys.executable}): "
+        f"run `pip install -e {ROOT}` (README, Quick start)"
+    ) from None
+# Set, not read (so no `envvars:`): the conda env's post-deploy script installs the library from here.
+os.environ.update(CNNSTUDY_WORKFLOW=str(ROOT))
 
 import yaml
-from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from cnnstudy.config import (
@@ -79,7 +86,7 @@ def alternatives(names):
 def library_code(script):
     """Hash of the library modules a script imports (transitively): in params, so that editing
     any of them reruns the step; Snakemake's own code trigger sees only the script."""
-    return code_hash(ROOT / "scripts" / script)
+    return code_hash(ROOT / "scripts" / script, LIBRARY)
 
 
 RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"

@@ -8,7 +8,7 @@ from cnnstudy.jobs import job
 from cnnstudy.models import build_model, input_shape
 from cnnstudy.tables import write_table
 
-with job(snakemake.log[0], snakemake.threads) as log:
+with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:
     name, spec = snakemake.wildcards.model, dict(snakemake.params.spec)
     shape = input_shape(spec)
     log(f"auditing {name}: {spec}, input {shape}")

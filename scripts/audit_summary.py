@@ -9,7 +9,7 @@ from cnnstudy.tables import write_table
 COLUMNS = ["model", "params", "macs", "thop_macs", "flopcounter_flops", "input_mb", "forward_backward_mb",
            "params_mb", "total_mb", "thop_vs_hand", "flopcounter_vs_hand"]
 
-with job(snakemake.log[0]) as log:
+with job(snakemake.log[0], snakemake.params.code) as log:
     table = pd.DataFrame([read_json(path) for path in snakemake.input])[COLUMNS]
     write_table(table, snakemake.output.csv, snakemake.output.html,
                 title="Parameters and MACs per image of every audited model",

@@ -10,7 +10,7 @@ from cnnstudy.distort import distorted_copies
 from cnnstudy.files import save_npz
 from cnnstudy.jobs import job
 
-with job(snakemake.log[0], snakemake.threads) as log:
+with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:
     spec = dict(snakemake.params.spec)
     images, labels, provenance = load_split(snakemake.input[0])
     log(f"distorting {len(images)} images x {spec['copies']} copies: alpha {spec['alpha']} px, sigma {spec['sigma']} px")

@@ -9,7 +9,7 @@ from cnnstudy.files import read_json
 from cnnstudy.jobs import job
 from cnnstudy.study import by_run
 
-with job(snakemake.log[0]) as log:
+with job(snakemake.log[0], snakemake.params.code) as log:
     best = pd.read_csv(snakemake.input.summary).iloc[0]["variant"]
     runs = snakemake.params.runs
     metrics, predictions = by_run(runs, snakemake.input.metrics), by_run(runs, snakemake.input.predictions)

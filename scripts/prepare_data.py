@@ -4,7 +4,7 @@ from cnnstudy.datasets import prepare, save_split, summary_frame
 from cnnstudy.jobs import job
 from cnnstudy.tables import write_table
 
-with job(snakemake.log[0]) as log:
+with job(snakemake.log[0], snakemake.params.code) as log:
     name, spec = snakemake.wildcards.dataset, dict(snakemake.params.spec)
     log(f"preparing dataset {name} from source {spec['source']}")
     splits = prepare(name, spec)

@@ -7,7 +7,7 @@ from cnnstudy.audit import separable_sweep
 from cnnstudy.jobs import job
 from cnnstudy.tables import write_table
 
-with job(snakemake.log[0], snakemake.threads) as log:
+with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:
     sweep = dict(snakemake.params.sweep)
     log(f"timing {len(sweep['points'])} conv pairs, batch {sweep['batch']}, median of {sweep['repeats']}")
     table = pd.DataFrame(separable_sweep(sweep["points"], sweep["batch"], sweep["repeats"], sweep["warmup"]))

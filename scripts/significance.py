@@ -14,7 +14,7 @@ from cnnstudy.study import (
 )
 from cnnstudy.tables import headline_html, write_table
 
-with job(snakemake.log[0]) as log:
+with job(snakemake.log[0], snakemake.params.code) as log:
     params, dataset = snakemake.params, snakemake.wildcards.dataset
     settings = dict(params.stats)
     summary = pd.read_csv(snakemake.input.summary)

@@ -7,7 +7,7 @@ from cnnstudy.jobs import job
 from cnnstudy.study import by_run, run_table, summary_for_report, summary_table
 from cnnstudy.tables import write_table
 
-with job(snakemake.log[0]) as log:
+with job(snakemake.log[0], snakemake.params.code) as log:
     keys, inputs = snakemake.params.runs, snakemake.input
     metrics = by_run(keys, [read_json(path) for path in inputs.metrics])
     speeds = by_run(keys, [read_json(path) for path in inputs.speeds])

@@ -10,7 +10,7 @@ params, inputs, outputs, wildcards = snakemake.params, snakemake.input, snakemak
 # snapshots change no result: read from the config, not params, so switching them reruns nothing
 snapshots = variant_training(snakemake.config, wildcards.variant)["snapshots"]
 # the declared thread count, not the cores Snakemake grants: threads change the weights
-with job(snakemake.log[0], params.training["threads"], gpu=snakemake.resources.gpu > 0,
+with job(snakemake.log[0], params.code, params.training["threads"], gpu=snakemake.resources.gpu > 0,
          granted=snakemake.threads) as log:
     run_training_job(
         run={"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(wildcards.seed)},

@@ -19,13 +19,14 @@ from cnnstudy.runtime import pick_device
 from conftest import REPO, without_root_override
 
 
-def run_job(tmp_path: Path, body: str, preexec=None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_job(tmp_path: Path, body: str, preexec=None, env: dict[str, str] | None = None,
+            code: str | None = None) -> subprocess.CompletedProcess:
     """Run ``body`` inside ``with job(...) as log:`` in a fresh interpreter."""
     script = tmp_path / "job.py"
-    script.write_text("from cnnstudy.jobs import job\n\nwith job('job.log') as log:\n"
+    script.write_text(f"from cnnstudy.jobs import job\n\nwith job('job.log', {code!r}) as log:\n"
                       + textwrap.indent(textwrap.dedent(body), "    "))
     return subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          preexec_fn=preexec, env=dict(os.environ, PYTHONPATH=str(REPO / "src"), **(env or {})),
+                          preexec_fn=preexec, env=dict(os.environ, **(env or {})),
                           timeout=300)
 
 
@@ -92,11 +93,28 @@ def test_a_read_only_resume_folder_stops_before_the_first_epoch(tmp_path):
 def test_a_gpu_job_without_a_gpu_is_one_line(tmp_path):
     result = run_job(tmp_path, "pass\n", env={"CUDA_VISIBLE_DEVICES": ""})
     assert result.returncode == 0  # a job that asks for no GPU does not care
-    script = (tmp_path / "job.py").read_text().replace("job('job.log')", "job('job.log', gpu=True)")
+    script = (tmp_path / "job.py").read_text().replace("job('job.log', None)", "job('job.log', None, gpu=True)")
     (tmp_path / "job.py").write_text(script)
     result = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(REPO / "src"), CUDA_VISIBLE_DEVICES=""))
+                            env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
     assert one_line(result).startswith("cnnstudy: a GPU job started, but no GPU is visible")
+
+
+def test_a_job_refuses_a_library_other_than_the_workflows(tmp_path):
+    """params.code is hashed from the workflow's src/; the job hashes what it imports."""
+    from cnnstudy.codehash import PACKAGE_DIR, code_hash
+
+    run_job(tmp_path, "log('ran')\n")
+    planned = code_hash(tmp_path / "job.py")
+    result = run_job(tmp_path, "log('ran')\n", code=planned)
+    assert result.returncode == 0, result.stderr
+    assert "ran" in (tmp_path / "job.log").read_text()
+    result = run_job(tmp_path, "log('ran')\n", code="0123456789ab")  # src/ edited, the environment's copy not
+    assert one_line(result) == (
+        f"cnnstudy: this job imports the cnnstudy library from {PACKAGE_DIR}, whose code differs from the "
+        "workflow's src/: install the workflow's own in this environment (pip install -e <workflow folder>; with "
+        "--sdm conda, delete the env under .snakemake/conda to rebuild it)")
+    assert "ran" not in (tmp_path / "job.log").read_text()
 
 
 def test_cuda_requested_without_a_gpu_names_the_key(monkeypatch):
@@ -131,6 +149,5 @@ def test_a_read_only_folder_of_the_run_is_found(tmp_path):
     script = ("import sys; from pathlib import Path; from cnnstudy.files import first_read_only_folder; "
               "print(first_read_only_folder([Path(sys.argv[1])]))")
     result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "results")], capture_output=True,
-                            text=True, check=True, preexec_fn=without_root_override,
-                            env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
+                            text=True, check=True, preexec_fn=without_root_override)
     assert result.stdout.strip() == str(tmp_path / "results" / "tiny" / "small")

@@ -83,10 +83,9 @@ def rule_params_and_scripts():
 
 
 def test_every_rule_param_is_read_by_its_script():
-    # `code` is the exception by design: a hash of the library behind the script, there so that
-    # Snakemake's params trigger reruns the step when that library changes
+    # `code` too: the job checks the library it imports against it (cnnstudy.jobs.check_library)
     unread = [(rule, name) for rule, names, script in rule_params_and_scripts() for name in names
-              if name != "code" and not re.search(rf"params\.{name}\b|params\[[\"']{name}[\"']\]", script)]
+              if not re.search(rf"params\.{name}\b|params\[[\"']{name}[\"']\]", script)]
     assert unread == []
     assert len(list(rule_params_and_scripts())) >= 13
 
@@ -97,3 +96,55 @@ def test_code_style_is_clean(command):
                             [str(Path(sys.executable).parent / command[0]), *command[1:]],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_the_conda_env_lists_every_dependency_of_the_library():
+    """Jobs under --sdm conda import the library's dependencies from envs/cnnstudy.yaml; Snakemake
+    itself comes from the main process (it appends that sys.path to every script job)."""
+    import tomllib
+
+    def name(requirement: str) -> str:
+        return re.split(r"[<>=!~ \[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+    env = yaml.safe_load((ROOT / "envs" / "cnnstudy.yaml").read_text())
+    pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    needed = {name(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    assert needed - {"snakemake"} - {name(r) for r in pip} == set()
+
+
+def test_the_conda_post_deploy_script_installs_the_workflows_own_library(tmp_path):
+    """Snakemake runs envs/cnnstudy.post-deploy.sh inside a new conda env, from a copy under
+    .snakemake/conda. No conda installs from the package registries here, so a fresh venv on PATH
+    stands in for the activated env (pip and setuptools lent from this interpreter's site-packages,
+    after its own); the script must put this workflow's library into it."""
+    import os
+    import shutil
+    import sysconfig
+
+    import pip
+
+    from conftest import copy_workflow
+
+    workflow = copy_workflow(tmp_path / "workflow")
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, workflow / name)
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True, timeout=300)
+    own = Path(sysconfig.get_path("purelib", vars={"base": str(env), "platbase": str(env)}))
+    (own / "zz-lent-tools.pth").write_text(f"import site; site.addsitedir({str(Path(pip.__file__).parents[1])!r})\n")
+    deployed = tmp_path / "conda" / "0123abcd.post-deploy.sh"  # where Snakemake copies it
+    deployed.parent.mkdir()
+    shutil.copy2(workflow / "envs" / "cnnstudy.post-deploy.sh", deployed)
+    activated = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CNNSTUDY_WORKFLOW")}
+    activated["PATH"] = f"{env / 'bin'}{os.pathsep}{os.environ['PATH']}"
+
+    refused = subprocess.run(["bash", str(deployed)], cwd=tmp_path, capture_output=True, text=True, env=activated)
+    assert refused.returncode == 1 and refused.stderr.splitlines() == [
+        "cnnstudy post-deploy: CNNSTUDY_WORKFLOW='' is not the workflow's folder (it holds pyproject.toml)"]
+
+    result = subprocess.run(["bash", str(deployed)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env=dict(activated, CNNSTUDY_WORKFLOW=str(workflow)))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    found = subprocess.run([str(env / "bin" / "python"), "-c", "import cnnstudy; print(cnnstudy.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True, env=activated)
+    assert Path(found.stdout.strip()) == workflow / "src" / "cnnstudy" / "__init__.py"

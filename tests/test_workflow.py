@@ -326,6 +326,35 @@ def test_corrupt_data_fails_cleanly(tmp_path):
     assert leftovers == []
 
 
+def test_a_job_whose_environment_holds_other_library_code_stops_with_one_line(tmp_path):
+    """The copy's src/ is edited, the environment's library (this repository's) is not: as after
+    editing a checkout whose venv or conda env holds an installed copy."""
+    workdir = copy_workflow(tmp_path / "wf")
+    write_config(workdir, SMALL_CONFIG)
+    module = workdir / "src" / "cnnstudy" / "datasets.py"
+    module.write_text(module.read_text() + "\n# edited in the workflow, not in the environment\n")
+    result = run_snakemake(workdir, "--cores", "1", "results/tiny/data/train.npz", check=False)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("cnnstudy: ")]
+    assert result.returncode == 1 and len(errors) == 1, result.stderr[-3000:]
+    assert errors[0].startswith("cnnstudy: this job imports the cnnstudy library from ")
+    assert "whose code differs from the workflow's src/" in errors[0]
+    assert not (workdir / "results" / "tiny" / "data" / "train.npz").exists()
+
+
+def test_a_python_without_the_library_is_one_line_before_any_job(tmp_path):
+    """No PYTHONPATH from the workflow: its Python must have the library installed."""
+    workdir = copy_workflow(tmp_path / "wf")
+    write_config(workdir, SMALL_CONFIG)
+    broken = tmp_path / "shadow" / "cnnstudy"  # an import of cnnstudy that fails, as when it is not installed
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('No module named cnnstudy')\n")
+    result = run_snakemake(workdir, "--cores", "1", check=False, env={"PYTHONPATH": str(broken.parent)})
+    assert result.returncode == 1
+    assert re.search(r"the cnnstudy library is not installed in this Python \(.+\): run `pip install -e .+` "
+                     r"\(README, Quick start\)", result.stderr), result.stderr[-2000:]
+    assert not (workdir / "results").exists()
+
+
 def test_killed_training_resumes_and_ends_like_an_uninterrupted_run(study_run, tmp_path):
     import os
     import signal

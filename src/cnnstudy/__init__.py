@@ -4,5 +4,5 @@ from importlib.metadata import PackageNotFoundError, version
 
 try:
     __version__ = version("cnnstudy")
-except PackageNotFoundError:  # a plain checkout on PYTHONPATH, not installed
+except PackageNotFoundError:  # a source tree put on sys.path by hand, not installed
     __version__ = "unknown"

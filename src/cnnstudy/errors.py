@@ -19,3 +19,7 @@ class DivergenceError(CnnstudyError, RuntimeError):
 
 class CheckpointError(CnnstudyError, ValueError):
     """A checkpoint that is corrupt or belongs to another variant."""
+
+
+class EnvironmentMismatch(CnnstudyError, RuntimeError):
+    """A job's environment holds other library code than the workflow it runs for."""

@@ -1,6 +1,7 @@
 """What every workflow script shares: a log file, thread count and allocator, one-line errors.
 
-Scripts stay thin: ``with job(snakemake.log[0], snakemake.threads) as log:`` then one call.
+Scripts stay thin: ``with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:``
+then one call.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from cnnstudy.errors import CnnstudyError
+from cnnstudy.errors import CnnstudyError, EnvironmentMismatch
 
 Log = Callable[[str], None]
 
 
 @contextlib.contextmanager
-def job(log_path: str | Path, threads: int | None = None, gpu: bool = False,
+def job(log_path: str | Path, code: str | None, threads: int | None = None, gpu: bool = False,
         granted: int | None = None) -> Iterator[Log]:
     """Open the job's log; turn project and OS errors into one line on stderr and exit status 1.
 
+    ``code``: the rule's hash of the library behind this script (``params.code``), checked against
+    the library this process imports (None: no check, for code run outside the workflow).
     ``threads``: torch's thread count, the declared one (it changes results); ``granted``: the
     cores Snakemake gave the job, logged when fewer. ``gpu``: claim one free GPU for this job
     (see cnnstudy.gpus) before torch starts CUDA.
@@ -34,6 +37,8 @@ def job(log_path: str | Path, threads: int | None = None, gpu: bool = False,
     with stream, contextlib.ExitStack() as held:
         log = logger(stream)
         try:
+            if code is not None:
+                check_library(code, Path(sys.argv[0]))
             if gpu:
                 from cnnstudy.gpus import pin_gpu
 
@@ -46,6 +51,19 @@ def job(log_path: str | Path, threads: int | None = None, gpu: bool = False,
             yield log
         except (CnnstudyError, OSError) as error:
             fail(log, error)
+
+
+def check_library(code: str, script: Path) -> None:
+    """The library a job imports comes from its environment (a venv, a conda env, a cluster
+    node's): a stale or foreign copy there would run other code than the rule was planned with
+    (``code`` is hashed from the workflow's own src/), silently."""
+    from cnnstudy.codehash import PACKAGE_DIR, code_hash
+
+    if code_hash(script) != code:
+        raise EnvironmentMismatch(
+            f"this job imports the cnnstudy library from {PACKAGE_DIR}, whose code differs from the workflow's "
+            f"src/: install the workflow's own in this environment (pip install -e <workflow folder>; with "
+            f"--sdm conda, delete the env under .snakemake/conda to rebuild it)")
 
 
 def start_torch(threads: int, granted: int | None, log: Log) -> None:

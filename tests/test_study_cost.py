@@ -1,0 +1,41 @@
+"""benchmarks/study_cost.py: the throughput it projects a study from."""
+
+import importlib.util
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).parents[1]
+
+
+def load_study_cost():
+    spec = importlib.util.spec_from_file_location("study_cost", ROOT / "benchmarks" / "study_cost.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_throughput_leaves_out_what_a_fit_costs_once(monkeypatch):
+    """A GPU's per-fit set-up (moving the net, the optimizer, validation) outweighs a few steps:
+    the rate must be the per-image one, whatever that set-up costs. A clock of the test's own."""
+    study_cost = load_study_cost()
+    clock = {"now": 0.0}
+    set_up, per_image = 0.5, 1e-4  # seconds: a fit's fixed cost and its cost per training image
+
+    fitted = []  # training images of each fit
+
+    def fake_fit(model, images, labels, *rest, **options):
+        fitted.append(len(images))
+        clock["now"] += set_up + per_image * len(images)
+
+    def fake_seconds(work, device=None):
+        start = clock["now"]
+        work()
+        return clock["now"] - start
+
+    monkeypatch.setattr(study_cost, "seconds", fake_seconds)
+    spec = {"family": "ciresan", "conv_depth": 3, "fc_depth": 1}
+    rate = study_cost.throughput(spec, 16, torch.device("cpu"), "fp32", min_seconds=1.0, train=fake_fit)
+    assert abs(rate - 1 / per_image) < 1e-6 * rate
+    assert fitted[:2] == [16, 16]  # a warm-up fit and the timed one-batch fit
+    assert per_image * (fitted[-1] - 16) >= 1.0 > per_image * (fitted[-2] - 16)  # added work: a second, just
