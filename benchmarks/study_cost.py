@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import torch
@@ -58,24 +57,25 @@ def throughput(spec: dict, batch_size: int, device: torch.device, precision: str
                train: Callable[..., object] | None = None) -> float:
     """Training images per second of the project's loop, from the time that more batches add to a
     one-batch fit: what a fit costs once (the net to the device, the optimizer, a validation
-    pass) cancels out; on a GPU it outweighs a few steps' work many times over. The added batches double
-    until they take ``min_seconds``: a CPU's first steps of a new net run slower, and the
-    difference of two short timings is mostly noise."""
+    pass) cancels out; on a GPU it outweighs a few steps' work many times over. The added
+    batches double until they take ``min_seconds``: a CPU's first steps of a new net run slower,
+    and the difference of two short timings is mostly noise. The synthetic digits are made
+    outside the timing: their cost grows with the batches too."""
     train = train or fit
     settings = TrainSettings.from_config({**training_defaults(ROOT), "epochs": 1, "batch_size": batch_size,
                                          "deterministic": False})
 
-    def fit_batches(batches: int) -> None:
+    def timed_fit(batches: int) -> float:
         count = batches * batch_size
-        images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8)
+        images = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8)  # made outside the timing
         labels = (torch.arange(count) % 10).to(torch.uint8)
-        train(build_model(spec), images, labels, images[:8], labels[:8], settings, 0, device, precision,
-              log=lambda m: None)
+        return seconds(lambda: train(build_model(spec), images, labels, images[:8], labels[:8], settings, 0, device,
+                                     precision, log=lambda m: None), device)
 
-    fit_batches(1)  # first-call costs: kernel selection, autotuning, allocator growth
-    one = seconds(partial(fit_batches, 1), device)
+    timed_fit(1)  # first-call costs: kernel selection, autotuning, allocator growth
+    one = timed_fit(1)
     steps = 2
-    while (added := seconds(partial(fit_batches, 1 + steps), device) - one) < min_seconds and steps < MAX_STEPS:
+    while (added := timed_fit(1 + steps) - one) < min_seconds and steps < MAX_STEPS:
         steps *= 2
     if added <= 0:
         raise SystemExit(f"study_cost: {steps} more step(s) took no measurable time; raise --seconds")
