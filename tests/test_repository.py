@@ -103,8 +103,11 @@ def test_the_conda_env_lists_every_dependency_of_the_library():
     itself comes from the main process (it appends that sys.path to every script job)."""
     import tomllib
 
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
     def name(requirement: str) -> str:
-        return re.split(r"[<>=!~ \[]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        return canonicalize_name(Requirement(requirement).name)
 
     env = yaml.safe_load((ROOT / "envs" / "cnnstudy.yaml").read_text())
     pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
