@@ -23,7 +23,7 @@ def rule_of(path: Path) -> str:
     """The rule a benchmark file belongs to, from the names the rules give them."""
     match = RULE_OF_FILE.search(path.name)
     if match:
-        return match.group(1)
+        return "train_budget" if path.parent.name == "budget" else match.group(1)
     if path.name.startswith("distort_"):
         return "distort"
     return "audit_model"  # logs/audit/<model>_benchmark.tsv

@@ -5,10 +5,10 @@ of each compared variant disagree on a test digit (``between``), how often two r
 variant do (``within``, from two seeds of one variant) and how far their accuracies move
 (``run_variance``). For each deciding test of the config's claims it assumes the true
 difference is the gap the original report found (where it reports both variants; else 0 for
-"not better"/"not worse"/"equivalent" and delta for "better"/"worse") and prints the fewest
+"not better"/"not worse"/"equivalent" and twice delta for "better"/"worse") and prints the fewest
 seeds whose interval decides the expectation either way at the configured delta
-(cnnstudy.stats.seeds_to_decide). "better" and "worse" also need Holm's correction over the
-config's comparisons: they are planned at the Bonferroni level alpha / m, Holm's strictest step.
+(cnnstudy.stats.seeds_to_decide), at the level the claim reads its intervals (1 - alpha / k for
+its k interval tests, cnnstudy.claims.family_size).
 Pairs without calibration runs borrow the largest measured ``between``. Usage:
   python benchmarks/seeds_needed.py --runs results/mnist [--configfile config/full.yaml]
       [--same ciresan-4conv]
@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from cnnstudy import stats
-from cnnstudy.config import comparison_pairs, load_config
+from cnnstudy.claims import family_size
+from cnnstudy.config import load_config
 from cnnstudy.study import read_predictions
 
 
@@ -35,7 +36,6 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config(Path(__file__).resolve().parents[1], args.configfile)
     delta, alpha = config["stats"]["relevant_difference"], config["stats"]["alpha"]
-    family = len(comparison_pairs(config))
     files = {(variant, seed): Path(args.runs) / variant / f"seed{seed}" / "predictions.csv"
              for variant in config["variants"] for seed in (0, 1)}
     predictions = read_predictions({key: path for key, path in files.items() if path.exists()})
@@ -48,22 +48,22 @@ def main() -> None:
     largest = max(measured.values()) if measured else within
     print(f"{digits:,} test digits; within ({args.same}, seeds 0 and 1): {100 * within:.2f}% of digits, "
           f"accuracies {100 * runs[args.same].mean():.2f}% and {100 * twin.mean():.2f}%; delta {100 * delta:.2f} pts; "
-          f"better/worse at alpha {alpha} / {family} comparisons")
+          f"each claim's tests at alpha {alpha} / k")
     print(f"{'test':48s} {'expect':>10s} {'gap pts':>8s} {'between':>9s} {'seeds':>6s}")
     reported = {name: v.get("reported_accuracy") for name, v in config["variants"].items()}
     needed = []
-    for claim in config["claims"]:
+    for claim in config["claims"].values():
+        level = stats.family_level(alpha, family_size(claim))
         for test in claim["tests"]:
-            if test.get("role", "decides") != "decides":
+            if test.get("role", "decides") != "decides" or test.get("measure", "accuracy") != "accuracy":
                 continue
             variant, reference, expect = test["variant"], test["reference"], test["expect"]
             if reported[variant] is not None and reported[reference] is not None:
                 gap, source = reported[variant] - reported[reference], "original"
             else:
-                gap, source = (delta if expect == "better" else -delta if expect == "worse" else 0.0), "assumed"
+                gap, source = (2 * delta if expect == "better" else -2 * delta if expect == "worse" else 0.0), "assumed"
             key = tuple(sorted((variant, reference)))
             between = measured.get(key, largest)
-            level = 1 - (alpha / family if expect in ("better", "worse") else alpha)
             seeds = stats.seeds_to_decide(expect, gap, delta, digits, between, within, run_variance, level)
             needed.append(seeds)
             print(f"{variant + ' vs ' + reference:48s} {expect:>10s} {100 * gap:+7.2f}{'' if source == 'original' else '*'} "

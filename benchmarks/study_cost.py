@@ -3,9 +3,11 @@ machine, and what the whole run costs at that rate.
 
 Trains each distinct net of the config for a few steps with the project's loop
 (cnnstudy.train.fit, the batch size and threads a training job gets) and multiplies out what the
-config asks:
-per variant its epochs and training digits, per epoch a pass over the validation split, the
-test-split evaluation, for every seed; then the wall time on this machine's cores (or GPUs). Usage:
+config asks of the variants it trains (``run.variants``):
+per variant its epochs and training digits, per epoch a pass over the watched validation digits,
+the test-split evaluation, for every seed, and for a variant whose accuracy decides a claim its
+budget check (one more run with twice the epochs, and every run scored on the whole validation
+split); then the wall time on this machine's cores (or GPUs). Usage:
   python benchmarks/study_cost.py                                # the default run (config/config.yaml)
   python benchmarks/study_cost.py --configfile config/full.yaml  # the full study
   [--cores 2] [--gpus 1] [--seconds 1] [--device auto]
@@ -23,7 +25,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from cnnstudy.config import load_config, training_defaults, variant_training
+from cnnstudy.config import budget_variants, load_config, trained_variants, training_defaults, variant_training
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
 from cnnstudy.timing import seconds
@@ -104,8 +106,9 @@ def main() -> None:
     busy_seconds, longest = 0.0, 0.0
     for dataset in config["run"]["datasets"]:
         train, validation, test = split_sizes(config["datasets"][dataset])
-        for name, variant in config["variants"].items():
-            training = variant_training(config, name)
+        checked = budget_variants(config)
+        for name in trained_variants(config):
+            variant, training = config["variants"][name], variant_training(config, name)
             threads = min(training["threads"], args.cores)  # a job gets no more
             share = threads if device.type == "cpu" else 1  # of the cores, or of one GPU
             torch.set_num_threads(threads)
@@ -116,11 +119,19 @@ def main() -> None:
             rate = rates[key]
             digits = train if training["train_images"] is None else min(train, training["train_images"])
             epochs = training["epochs"]
-            job = (epochs * (digits + FORWARD_SHARE * validation) + FORWARD_SHARE * (test + 300)) / rate
+            watched = validation if training["epoch_validation_images"] is None else min(
+                validation, training["epoch_validation_images"])
+            job = (epochs * (digits + FORWARD_SHARE * watched) + FORWARD_SHARE * (test + 300)) / rate
             job += 2 * JOB_OVERHEAD_S  # a training and an evaluation job
             busy_seconds += seeds * job * share
             longest = max(longest, job)
-            print(f"{name:24s} {threads:7d} {precision:>9s} {rate:7.0f} {epochs:6d} {digits:7,d} {job:7.0f}", flush=True)
+            if name in checked:  # twice the epochs once, then every run scored on the whole validation split
+                long = 2 * epochs * (digits + FORWARD_SHARE * watched) / rate + JOB_OVERHEAD_S
+                score = (seeds + 1) * FORWARD_SHARE * validation / rate + JOB_OVERHEAD_S
+                busy_seconds += (long + score) * share
+                longest = max(longest, long)
+            print(f"{name:24s} {threads:7d} {precision:>9s} {rate:7.0f} {epochs:6d} {digits:7,d} {job:7.0f}"
+                  + (" (+ budget check)" if name in checked else ""), flush=True)
     if device.type == "cpu":
         parallel, unit = min(args.cores, os.cpu_count() or 1), "core"
     else:  # one job per GPU (resources: gpu=1)

@@ -31,9 +31,11 @@ from snakemake.utils import validate
 from cnnstudy.config import (
     NON_RESULT_KEYS,
     audit_specs,
+    budget_variants,
     check_config,
     check_numbers,
     comparison_pairs,
+    trained_variants,
     variant_training,
 )
 from cnnstudy.codehash import code_hash
@@ -64,6 +66,7 @@ validate_config(config)
 DATASETS = config["run"]["datasets"]
 SEEDS = config["run"]["seeds"]
 VARIANTS = list(config["variants"])
+TRAINED = trained_variants(config)
 DISTORTIONS = list(config["distortions"])
 AUDIT_MODELS = list(audit_specs(config))
 
@@ -90,12 +93,18 @@ def library_code(script):
 
 
 RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"
+BUDGET_FILE = "results/{dataset}/{variant}/budget/{name}"
 COMPARE_FILE = "results/{dataset}/compare/{name}"
 
 
 def run_file(name, dataset="{dataset}", variant="{variant}", seed="{seed}"):
     """Path of a file of one (dataset, variant, seed) run; wildcards stay as patterns."""
     return RUN_FILE.format(dataset=dataset, variant=variant, seed=seed, name=name)
+
+
+def budget_file(name):
+    """Path of a file of a variant's budget check (its first seed trained with twice the epochs)."""
+    return BUDGET_FILE.replace("{name}", name)
 
 
 def compare_file(name, dataset="{dataset}"):
@@ -128,7 +137,7 @@ def audit_targets():
 
 
 def run_targets():
-    return expand(RUN_FILE, dataset=DATASETS, variant=VARIANTS, seed=SEEDS, name="metrics.json")
+    return expand(RUN_FILE, dataset=DATASETS, variant=TRAINED, seed=SEEDS, name="metrics.json")
 
 
 COMPARE_FILES = [
@@ -151,7 +160,7 @@ def compare_targets():
 
 # Every (variant, seed) run of a dataset, in the order of per_run's file lists: the comparison
 # scripts get it as params.runs and pair each file with its run, never parsing paths.
-RUNS = [[variant, seed] for variant in VARIANTS for seed in SEEDS]
+RUNS = [[variant, seed] for variant in TRAINED for seed in SEEDS]
 
 
 def per_run(name):
@@ -206,6 +215,8 @@ def report_variants():
     }
 
 
-def convergence_rule():
-    """When a run counts as converged: the config's rule, its margin the study's relevant difference."""
-    return {**config["convergence"], "min_gain": config["stats"]["relevant_difference"]}
+def budget_checks(wildcards):
+    """Input function: the budget check of every variant whose accuracy decides a claim."""
+    return [
+        BUDGET_FILE.format(dataset=wildcards.dataset, variant=v, name="check.json") for v in budget_variants(config)
+    ]

@@ -7,6 +7,7 @@ rule summarise:
         speeds=per_run("speed.json"),
         histories=per_run("history.csv"),
         audits=expand("results/audit/{variant}/totals.json", variant=VARIANTS),
+        budget=budget_checks,
     output:
         runs_csv=compare_file("runs.csv"),
         runs=report(
@@ -30,7 +31,7 @@ rule summarise:
     params:
         code=library_code("summarise.py"),
         variants=report_variants(),
-        convergence=convergence_rule(),
+        min_train_accuracy=config["convergence"]["min_train_accuracy"],
         runs=RUNS,
     script:
         "../scripts/summarise.py"
@@ -41,6 +42,7 @@ rule significance:
         predictions=per_run("predictions.csv"),
         summary=compare_file("summary.csv"),
         runs=compare_file("runs.csv"),
+        audits=expand("results/audit/{variant}/totals.json", variant=VARIANTS),
     output:
         csv=compare_file("significance.csv"),
         html=report(
@@ -50,6 +52,7 @@ rule significance:
             labels={"dataset": "{dataset}", "item": "3 significance"},
         ),
         claims_csv=compare_file("claims.csv"),
+        evidence_csv=compare_file("evidence.csv"),
         claims=report(
             compare_file("claims.html"),
             caption="../report/claims.rst",

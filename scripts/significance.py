@@ -2,39 +2,34 @@
 
 import pandas as pd
 
-from cnnstudy.files import write_text
+from cnnstudy.claims import claims_table, evidence_table, scope_sentence
+from cnnstudy.files import read_json, write_text
 from cnnstudy.jobs import job
-from cnnstudy.study import (
-    by_run,
-    claims_table,
-    learning_speed_sentence,
-    read_predictions,
-    scope_sentence,
-    significance_table,
-)
+from cnnstudy.study import by_run, read_predictions, significance_table
 from cnnstudy.tables import headline_html, write_table
+from cnnstudy.wording import method_html, method_text
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     params, dataset = snakemake.params, snakemake.wildcards.dataset
     settings = dict(params.stats)
     summary = pd.read_csv(snakemake.input.summary)
     runs = pd.read_csv(snakemake.input.runs)
+    audits = {read_json(path)["model"]: read_json(path) for path in snakemake.input.audits}
+    trained = set(summary.loc[summary["converged"], "variant"])
     significance = significance_table([tuple(pair) for pair in params.pairs],
                                       read_predictions(by_run(params.runs, snakemake.input.predictions)), settings,
-                                      set(summary.loc[summary["converged"], "variant"]))
-    claims = claims_table(list(params.claims), significance, summary, runs, settings)
-    delta, level = 100 * settings["relevant_difference"], 100 * (1 - settings["alpha"])
-    method = (f"Each comparison: the accuracy difference (variant minus reference) on the same test digits, "
-              f"averaged over seeds, with a {level:.0f}% interval that counts both which digits were tested and "
-              f"which run each seed produced; delta = {delta:.2f} pts is the smallest difference worth a claim. "
-              "better: interval above 0 and significant after Holm; not worse: lower end above -delta; not better: "
-              "upper end below +delta; equivalent: both ends within +-delta; anything else is inconclusive.")
+                                      trained)
+    claims = {name: dict(claim) for name, claim in params.claims.items()}
+    evidence = evidence_table(claims, significance, runs, trained, audits, settings)
+    verdicts = claims_table(claims, evidence)
+    method = method_text(settings)
     write_table(significance, snakemake.output.csv, snakemake.output.html,
-                title=f"Paired comparisons on {dataset}: accuracy difference with its interval", note=method)
-    scope = scope_sentence(summary, claims)
-    write_table(claims, snakemake.output.claims_csv, snakemake.output.claims,
+                title=f"Paired comparisons on {dataset}: accuracy difference with its 95% interval", note=method)
+    scope = scope_sentence(summary, verdicts)
+    write_table(evidence, snakemake.output.evidence_csv, None, title="")
+    write_table(verdicts, snakemake.output.claims_csv, snakemake.output.claims,
                 title=f"The original report's conclusions, judged on {dataset}", note=scope + " " + method)
-    instead = learning_speed_sentence(summary) if not summary["converged"].all() else ""
-    write_text(snakemake.output.headline, headline_html(dataset, scope, claims, summary, instead, method))
-    for row in claims.itertuples():
-        log(f"claim {row.number}: {row.verdict}: {row.claim}")
+    write_text(snakemake.output.headline, headline_html(dataset, scope, verdicts, evidence, summary,
+                                                        method_html(settings)))
+    for row in verdicts.itertuples():
+        log(f"claim {row.label}: {row.verdict}: {row.conclusion}")

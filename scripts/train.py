@@ -13,7 +13,7 @@ snapshots = variant_training(snakemake.config, wildcards.variant)["snapshots"]
 with job(snakemake.log[0], params.code, params.training["threads"], gpu=snakemake.resources.gpu > 0,
          granted=snakemake.threads) as log:
     run_training_job(
-        run={"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(wildcards.seed)},
+        run={"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(params.seed)},
         spec=dict(params.model), training=dict(params.training),
         train_file=Path(inputs.train), validation_file=Path(inputs.validation),
         distorted_file=Path(inputs.distorted) if "distorted" in inputs.keys() else None,

@@ -110,9 +110,15 @@ SMALL_CONFIG = {
         "separable": {"model": {"family": "ciresan", "separable": True}},
     },
     "comparisons": [{"variant": "separable", "reference": "small"}],
-    "claims": [{"claim": "Elastic distortion helps MNIST.",
-                "tests": [{"variant": "small-elastic", "reference": "small", "expect": "better"},
-                          {"variant": "small-elastic", "reference": "small", "role": "overfitting"}]}],
+    "claims": {
+        "elastic": {"label": "5", "claim": "Elastic distortion helps MNIST.",
+                    "tests": [{"variant": "small-elastic", "reference": "small", "expect": "better"},
+                              {"variant": "small-elastic", "reference": "small", "measure": "gap",
+                               "expect": "better", "role": "context"}]},
+        "separable-cost": {"label": "Q1", "claim": "Depth-wise separable convolution needs fewer computations.",
+                           "tests": [{"variant": "separable", "reference": "small", "measure": "macs",
+                                      "expect": "better"}]},
+    },
 }
 
 
@@ -120,11 +126,18 @@ def rules_with_scripts(workdir: Path = REPO):
     """(rule name, rule text, script path) of every rule of the workflow that runs a script."""
     import re
 
+    found, derived = {}, []
     for smk in sorted((workdir / "rules").glob("*.smk")):
-        for block in re.split(r"(?m)^(?=rule )", smk.read_text()):
+        for block in re.split(r"(?m)^(?=rule |use rule )", smk.read_text()):
             rule, script = re.match(r"rule (\w+):", block), re.search(r'"\.\./(scripts/\w+\.py)"', block)
             if rule and script:
-                yield rule.group(1), block, workdir / script.group(1)
+                found[rule.group(1)] = workdir / script.group(1)
+                yield rule.group(1), block, found[rule.group(1)]
+            use = re.match(r"use rule (\w+) as (\w+) with:", block)
+            if use:  # the same script, its own params
+                derived.append((use.group(2), block, use.group(1)))
+    for rule, block, source in derived:
+        yield rule, block, found[source]
 
 
 def write_config(workdir: Path, config: dict) -> None:

@@ -66,3 +66,26 @@ def test_report_renders_with_its_results(study_run):
         browser.close()
     assert problems == []
     assert (ARTIFACTS / "report-landing.png").stat().st_size > 10_000
+
+
+OVERFLOWING_CELLS = """() => [...document.querySelectorAll('td, th')]
+    .filter(cell => cell.scrollWidth > cell.clientWidth + 1)
+    .map(cell => cell.textContent.slice(0, 60))"""
+
+
+def test_no_headline_cell_overflows_at_laptop_size(study_run):
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto((study_run / "results" / "tiny" / "compare" / "headline.html").as_uri())
+        page.locator("table.claims").wait_for(timeout=10_000)
+        for details in page.locator("details").all():  # the folded prose too
+            details.evaluate("element => element.open = true")
+        overflowing = page.evaluate(OVERFLOWING_CELLS)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "headline-1366.png"), full_page=True)
+        browser.close()
+    assert overflowing == []

@@ -54,6 +54,14 @@ def test_the_config_reference_is_the_one_rendered_from_the_schema():
                                   "stats", "convergence", "comparisons", "claims", "cap", "separable_sweep"}) == []
 
 
+def test_the_readmes_decision_table_is_the_one_the_code_applies():
+    from cnnstudy.wording import readme_with_table
+
+    readme = (ROOT / "README.md").read_text()
+    assert readme_with_table(readme) == readme, "README.md's decision table differs: python -m cnnstudy.wording"
+    assert "| -d < L <= 0, 0 <= H < +d | within the margin both ways | refuted | refuted | supported |" in readme
+
+
 def test_a_changed_default_or_a_hand_edit_shows():
     from cnnstudy.configdoc import render
 

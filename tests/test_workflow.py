@@ -83,8 +83,8 @@ def test_every_heavy_job_leaves_a_benchmark_file(study_run):
 
     runs = [study_run / "results" / "tiny" / variant / f"seed{seed}" for variant in SMALL_CONFIG["variants"]
             for seed in SMALL_CONFIG["run"]["seeds"]]
-    for run in runs:
-        for name in ("train_benchmark.tsv", "evaluate_benchmark.tsv"):
+    for run in runs + [study_run / "results" / "tiny" / v / "budget" for v in ("small", "small-elastic")]:
+        for name in ("train_benchmark.tsv", "evaluate_benchmark.tsv")[: 1 if run.name == "budget" else 2]:
             frame = pd.read_csv(run / name, sep="\t")
             assert frame["s"].iloc[0] > 0 and frame["max_rss"].iloc[0] > 50, run / name  # a torch job: > 50 MB
     for name in ["tiny/prepare_data", "tiny/distort_elastic", "audit/small", "audit/alexnet", "audit/separable_sweep"]:
@@ -93,6 +93,7 @@ def test_every_heavy_job_leaves_a_benchmark_file(study_run):
                             capture_output=True, text=True, check=True).stdout
     rows = {line.split()[0]: line.split() for line in report.splitlines()[2:]}
     assert rows["train"][1] == "6" and rows["evaluate"][1] == "6" and rows["audit_model"][1] == "4"
+    assert rows["train_budget"][1] == "2"  # the budget checks of small and small-elastic
 
 
 def test_comparison_outputs(study_run):
@@ -105,16 +106,23 @@ def test_comparison_outputs(study_run):
         ("separable", "small"), ("small-elastic", "small")}
     assert (significance["ci_low_pts"] <= significance["difference_pts"]).all()
     assert (significance["delta_pts"] == 0.5).all()
-    # 2 epochs on 200 digits converge nothing: the claim is not tested, whatever the intervals say
+    # 2 epochs on 200 digits train nothing far enough, and 100 validation digits cannot tell: the accuracy
+    # claim is not tested, whatever its interval says; the cost claim needs no training and is decided
     runs = pd.read_csv(compare / "runs.csv")
-    assert not runs["converged"].any() and runs["convergence"].str.contains("2 epoch").all()
-    claims = pd.read_csv(compare / "claims.csv")
-    assert claims["verdict"].iloc[0].startswith("not tested: models not converged (small, small-elastic")
-    assert "95% CI" in claims["evidence"].iloc[0] and "overfitting" in claims["evidence"].iloc[0]
+    assert not runs["fits"].any() and runs["fit"].str.startswith("training accuracy").all()
+    for variant in ("small", "small-elastic"):
+        check = json.loads((study_run / f"results/tiny/{variant}/budget/check.json").read_text())
+        assert check["verdict"] == "cannot tell" and check["long_epochs"] == 4 and check["base_seeds"] == 2
+    claims = pd.read_csv(compare / "claims.csv").set_index("claim")
+    assert claims.loc["elastic", "verdict"] == "not tested" and claims.loc["separable-cost", "verdict"] == "supported"
+    assert "train small, small-elastic far enough" in claims.loc["elastic", "to settle"]
+    evidence = pd.read_csv(compare / "evidence.csv")
+    macs = {v: json.loads((study_run / f"results/audit/{v}/totals.json").read_text())["macs"] for v in ("small", "separable")}
+    assert evidence.set_index("measure").loc["macs", "difference"] == f"x{macs['small'] / macs['separable']:.2f}"
     headline = (compare / "headline.html").read_text()
-    assert "What this run can tell:</b> No variant converged (at most 2 epoch(s) on 200 training digits)" in headline
-    assert "Shown instead (how far each architecture learns on a small budget" in headline
-    assert "To settle: train small, small-elastic until validation accuracy plateaus" in headline
+    assert "This run decided 1 conclusion of 2 (1 supported)." in headline
+    assert "None of the 3 variants trained far enough to judge its accuracy." in headline
+    assert "The decision table" in headline
     for name in ["accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png",
                  "misclassified.png"]:
         assert imread(compare / name).shape[0] > 100, name
@@ -180,7 +188,8 @@ def test_editing_training_settings_does_not_reaudit(rerun_copy):
     config["variants"]["small"]["training"] = {"lr": 0.003}
     write_config(rerun_copy, config)
     per_variant = {job for job in dry_run_jobs(rerun_copy) if job[1] is not None}
-    assert per_variant == {("train", "small"), ("evaluate", "small")}
+    assert per_variant == {("train", "small"), ("evaluate", "small"), ("train_budget", "small"),
+                           ("budget_check", "small")}
 
 
 def test_editing_resources_reruns_nothing(rerun_copy):
@@ -196,11 +205,11 @@ def test_a_changed_thread_count_reruns_training_and_evaluation(rerun_copy):
     config = copy.deepcopy(SMALL_CONFIG)
     config["training"]["threads"] = 2
     write_config(rerun_copy, config)
-    assert rules_with_changed_params(rerun_copy) == {"train"}
+    assert rules_with_changed_params(rerun_copy) == {"train", "train_budget"}
     assert sum(1 for rule, _ in dry_run_jobs(rerun_copy) if rule == "train") == 6  # 3 variants x 2 seeds
     config["training"]["threads"], config["evaluation"]["threads"] = 1, 2
     write_config(rerun_copy, config)
-    assert rules_with_changed_params(rerun_copy) == {"evaluate"}
+    assert rules_with_changed_params(rerun_copy) == {"evaluate", "budget_check"}
 
 
 def library_modules_run_by(script, library):

@@ -29,6 +29,9 @@ def check_config(config: dict[str, Any]) -> None:
         if spec["source"] in ("mnist", "idx") and "path" not in spec:
             raise ConfigError(f"datasets.{name}.path: a folder of idx files is needed for source {spec['source']!r}")
     variants = config["variants"]
+    for name in config["run"]["variants"] or []:
+        if name not in variants:
+            raise ConfigError(f"run.variants: {name!r} is not a variant ({', '.join(variants)})")
     for name, variant in variants.items():
         where = f"variants.{name}.model"
         check_spec(variant["model"], where)
@@ -46,8 +49,8 @@ def check_config(config: dict[str, Any]) -> None:
             raise ConfigError(f"audit.models.{name}: the name is taken by a variant")
         check_spec(spec, f"audit.models.{name}")
     pairs = [("comparisons", i, pair) for i, pair in enumerate(config.get("comparisons", []))]
-    for c, claim in enumerate(config.get("claims", [])):
-        pairs += [(f"claims[{c}].tests", i, pair) for i, pair in enumerate(claim["tests"])]
+    for name, claim in config.get("claims", {}).items():
+        pairs += [(f"claims.{name}.tests", i, pair) for i, pair in enumerate(claim["tests"])]
     for where, index, pair in pairs:
         for role in ("variant", "reference"):
             if pair[role] not in variants:
@@ -129,6 +132,21 @@ def training_defaults(root: Path | str) -> dict[str, Any]:
     return config["training"]
 
 
+def trained_variants(config: dict[str, Any]) -> list[str]:
+    """The variants this run trains (``run.variants``, else all), in the config's order."""
+    chosen = config["run"]["variants"]
+    return [name for name in config["variants"] if chosen is None or name in chosen]
+
+
+def budget_variants(config: dict[str, Any]) -> list[str]:
+    """The trained variants whose accuracy decides a claim: each gets a budget check (its first
+    seed trained again with twice the epochs, cnnstudy.convergence.budget_check)."""
+    deciding = {name for claim in config.get("claims", {}).values() for test in claim["tests"]
+                if test.get("role", "decides") == "decides" and test.get("measure", "accuracy") in ("accuracy", "gap")
+                for name in (test["variant"], test["reference"])}
+    return [name for name in trained_variants(config) if name in deciding]
+
+
 def variant_training(config: dict[str, Any], variant: str) -> dict[str, Any]:
     """The global training block with the variant's own overrides on top."""
     return {**config["training"], **config["variants"][variant].get("training", {})}
@@ -142,12 +160,14 @@ def audit_specs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def comparison_pairs(config: dict[str, Any]) -> list[tuple[str, str]]:
-    """(variant, reference) accuracy pairs of the comparisons and the claims, each once, in order.
+    """(variant, reference) pairs whose paired test predictions the comparison needs: the extra
+    comparisons and the claims' accuracy and gap tests, each once, in order.
 
     A pair and its reverse are the same test, so only the first orientation is kept."""
     pairs = [(p["variant"], p["reference"]) for p in config.get("comparisons", [])]
-    for claim in config.get("claims", []):
-        pairs += [(t["variant"], t["reference"]) for t in claim["tests"] if t.get("role") != "overfitting"]
+    for claim in config.get("claims", {}).values():
+        pairs += [(t["variant"], t["reference"]) for t in claim["tests"]
+                  if t.get("measure", "accuracy") in ("accuracy", "gap")]
     unique: dict[frozenset[str], tuple[str, str]] = {}
     for pair in pairs:
         unique.setdefault(frozenset(pair), pair)

@@ -25,8 +25,17 @@ td { max-width: 32em; }
 tr:nth-child(even) td { background: #f7f7f7; }
 p.note { font-size: 12px; color: #333; max-width: 60em; }
 p.scope { font-size: 15px; max-width: 60em; border-left: 4px solid #333; padding-left: .6em; }
-td.verdict { font-weight: 600; white-space: nowrap; }
-td.not-tested { color: #777; font-weight: 400; font-style: italic; }
+table.claims { table-layout: fixed; width: 100%; max-width: 110em; }
+table.claims col.number { width: 4.5em; } table.claims col.conclusion { width: 22%; }
+table.claims col.verdict { width: 8.5em; }
+table.claims > tbody > tr > td { vertical-align: top; overflow-wrap: anywhere; }
+table.evidence { width: 100%; font-size: 12px; }
+table.evidence td, table.evidence th { padding: 2px 4px; overflow-wrap: anywhere; }
+td.verdict { font-weight: 700; }
+td.verdict.refuted { text-decoration: underline; }
+td.verdict.not-tested, td.verdict.inconclusive { color: #555; font-weight: 400; font-style: italic; }
+details { font-size: 12px; margin-top: .3em; }
+table.decision { font-size: 12px; margin-top: .5em; }
 """
 
 
@@ -72,14 +81,16 @@ PAGE = string.Template("""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>$title</title><style>$style</style></head><body>$body</body></html>
 """)
 
-HEADLINE = string.Template("""<h2>Headline results on $dataset</h2>
-<p class='scope'><b>What this run can tell:</b> $scope</p>
-<h3>The original report's conclusions</h3>
-<table><thead><tr><th>#</th><th>conclusion</th><th>verdict</th><th>evidence</th></tr></thead><tbody>$verdicts</tbody></table>
-$instead<p class='note'>$method</p>
+HEADLINE = string.Template("""<h2>The original report's conclusions, judged on $dataset</h2>
+<p class='scope'>$scope</p>
+<table class='claims'><colgroup><col class='number'><col class='conclusion'><col class='verdict'><col></colgroup>
+<thead><tr><th>#</th><th>conclusion</th><th>verdict</th><th>evidence</th></tr></thead><tbody>$verdicts</tbody></table>
 <h3>Variants, best first</h3>
-<table><thead><tr><th>variant</th><th>mean test accuracy</th><th>95% CI over seeds</th><th>converged</th>
-<th>original report</th><th>MACs / image</th></tr></thead><tbody>$variants</tbody></table>""")
+<table><thead><tr><th>variant</th><th>mean test accuracy</th><th>95% CI over seeds</th><th>trained far enough</th>
+<th>original report</th><th>MACs / image</th></tr></thead><tbody>$variants</tbody></table>
+<details><summary>How the verdicts are read</summary>$method</details>""")
+
+EVIDENCE_COLUMNS = ("test", "expect", "difference", "interval", "margin", "verdict")
 
 
 def page(title: str, body: str) -> str:
@@ -87,28 +98,50 @@ def page(title: str, body: str) -> str:
     return PAGE.substitute(title=html.escape(title), style=STYLE, body=body)
 
 
-def headline_html(dataset: str, scope: str, claims: pd.DataFrame, summary: pd.DataFrame, instead: str,
+def verdict_class(verdict: str) -> str:
+    """CSS class of a verdict cell: readable in grey-scale too (weight and style, not colour alone)."""
+    return "verdict " + verdict.split(":")[0].replace(" ", "-")
+
+
+def evidence_html(tests: pd.DataFrame) -> str:
+    """A claim's tests as a compact table, their notes and what would settle them folded below."""
+    head = "".join(f"<th>{name}</th>" for name in EVIDENCE_COLUMNS)
+    rows = []
+    for r in tests.to_dict("records"):
+        test = ("context: " if r["role"] == "context" else "") + f"{r['test']} ({r['measure'].replace('_', ' ')})"
+        level = "" if math.isnan(r["level %"]) else f" ({r['level %']:g}%)"
+        cells = [test, r["expect"], r["difference"], (r["interval"] + level) if r["interval"] else "",
+                 r["margin"], r["verdict"] if r["role"] == "decides" else "(context)"]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    notes = [f"{r['test']} ({r['measure'].replace('_', ' ')}): shows {r['shows']}"
+             + (f"; {r['note']}" if r["note"] else "") + (f"; to settle: {r['to settle']}" if r["to settle"] else "")
+             for r in tests.to_dict("records")]
+    details = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return (f"<table class='evidence'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<details><summary>details</summary><ul>{details}</ul></details>")
+
+
+def headline_html(dataset: str, scope: str, claims: pd.DataFrame, evidence: pd.DataFrame, summary: pd.DataFrame,
                   method: str) -> str:
-    """The study at a glance: what the run can tell, the verdict on each of the original
-    report's conclusions with its evidence, and the variants ranked."""
+    """The study at a glance: how many conclusions this run decided, the verdict on each of the
+    original report's conclusions with its evidence as a table, the variants ranked, and how
+    the verdicts are read (``method``: HTML)."""
     verdicts = "".join(
-        f"<tr><td class='num'>{r['number']}</td><td>{html.escape(r['claim'])}</td>"
-        f"<td class='verdict{' not-tested' if r['verdict'].startswith('not tested') else ''}'>"
-        f"{html.escape(r['verdict'])}</td><td>{html.escape(r['evidence'])}"
-        + (f"<br><i>To settle: {html.escape(r['to settle'])}</i>" if r["to settle"] else "") + "</td></tr>"
+        f"<tr><td class='num'>{html.escape(r['label'])}</td><td>{html.escape(r['conclusion'])}</td>"
+        f"<td class='{verdict_class(r['verdict'])}'>{html.escape(r['verdict'])}</td>"
+        f"<td>{evidence_html(evidence[evidence['claim'] == r['claim']])}</td></tr>"
         for r in claims.to_dict("records")
     )
     variants = "".join(
         f"<tr><td>{html.escape(r.variant)}</td><td class='num'>{100 * r.accuracy_mean:.2f}%</td>"
         f"<td class='num'>{interval_text(r.accuracy_ci_low, r.accuracy_ci_high)}</td>"
-        f"<td>{'yes' if r.converged else 'no'} ({r.converged_runs}/{r.seeds})</td>"
+        f"<td>{'yes' if r.converged else 'no'}: {html.escape(r.trained)}</td>"
         f"<td class='num'>{'' if math.isnan(r.reported_accuracy) else f'{100 * r.reported_accuracy:.2f}%'}</td>"
         f"<td class='num'>{r.macs / 1e6:,.1f} M</td></tr>"
         for r in summary.itertuples()
     )
-    body = HEADLINE.substitute(
-        dataset=html.escape(dataset), scope=html.escape(scope), verdicts=verdicts, variants=variants,
-        instead=f"<p class='scope'>{html.escape(instead)}</p>" if instead else "", method=html.escape(method))
+    body = HEADLINE.substitute(dataset=html.escape(dataset), scope=html.escape(scope), verdicts=verdicts,
+                               variants=variants, method=method)
     return page(f"Headline: {dataset}", body)
 
 
@@ -120,3 +153,10 @@ def write_table(frame: pd.DataFrame, csv_path: Path | str | None, html_path: Pat
             frame.to_csv(tmp, index=False)
     if html_path is not None:
         write_text(html_path, to_html(frame, title, note))
+
+
+def count(number: int, noun: str) -> str:
+    """'no conclusion', '1 conclusion', '3 conclusions': a count read as written English."""
+    if number == 0:
+        return f"no {noun}"
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")

@@ -162,6 +162,7 @@ def fit(
 
     history: list[dict[str, float]] = []
     first_epoch = 1
+    lr_sum = 0.0  # the learning rate summed over steps: how far the schedule has carried the run
     state = load_resume(resume_file, resume_key, log)
     if state is not None:
         model.load_state_dict(state["model"])
@@ -169,6 +170,7 @@ def fit(
         scaler.load_state_dict(state["scaler"])
         history = state["history"]
         first_epoch = state["epoch"] + 1
+        lr_sum = history[-1]["lr_sum"]
         log(f"resuming after epoch {state['epoch']} from {resume_file}")
         if progress is not None:
             progress(state["epoch"] * count)  # the progress bar starts where the run resumes
@@ -185,6 +187,7 @@ def fit(
             lr = learning_rate(settings, (epoch - 1) * steps_per_epoch + step, total_steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
+            lr_sum += lr
             x, y = normalise(images[index], layout), train_labels[index]
             with autocast(device, precision), weight_grads_by_forward(device, precision):
                 logits = model(x)
@@ -215,7 +218,7 @@ def fit(
         row = {
             "epoch": epoch, "train_loss": train_loss, "train_accuracy": correct.item() / count,
             "val_loss": val_loss, "val_accuracy": val_accuracy,
-            "lr": lr, "seconds": time.perf_counter() - started,
+            "lr": lr, "lr_sum": lr_sum, "seconds": time.perf_counter() - started,
         }
         history.append(row)
         log(f"epoch {epoch}/{settings.epochs}: train loss {train_loss:.4f} acc {row['train_accuracy']:.4f}, "

@@ -47,6 +47,9 @@ def run_training_job(
     precision = pick_precision(training["precision"], device)
     train_images, train_labels, _ = load_split(train_file)
     val_images, val_labels, _ = load_split(validation_file)
+    if training["epoch_validation_images"] is not None:  # watched after every epoch; the budget check scores all
+        watched = stratified_head(val_labels, training["epoch_validation_images"])
+        val_images, val_labels = val_images[watched], val_labels[watched]
     keep = np.arange(len(train_labels))
     if training["train_images"] is not None:  # a variant's smaller budget: the first N, classes kept
         keep = stratified_head(train_labels, training["train_images"])

@@ -1,0 +1,153 @@
+"""The claims judged: evidence rows per measure, verdicts per claim, and a family that no
+unrelated row can change (as a rate over synthetic studies of known truth)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulate
+from cnnstudy import stats
+from cnnstudy.claims import claim_verdict, claims_table, decided_sentence, evidence_table, family_size
+from cnnstudy.study import significance_table
+
+SETTINGS = {"alpha": 0.05, "relevant_difference": 0.005, "cost_factor": 2}
+AUDITS = {"a": {"macs": 100, "params": 10}, "b": {"macs": 400, "params": 12}, "c": {"macs": 300, "params": 10}}
+
+
+def runs_frame(correct, seconds=None):
+    rows = []
+    for (variant, seed), right in correct.items():
+        rows.append({"variant": variant, "seed": seed, "accuracy": float(right.mean()), "train_accuracy": 1.0,
+                     "seconds_per_epoch": (seconds or {}).get(variant, 10.0) * (1 + 0.01 * seed),
+                     "latency_ms": 1.0})
+    return pd.DataFrame(rows)
+
+
+def synthetic(rng, gap_points, seeds=4, digits=5_000, accuracy=0.97, extra=()):
+    """Predictions of variants a and b (a better by ``gap_points``), and of unrelated ones."""
+    variant, reference, _ = simulate.study(rng, seeds, digits, gap_points, accuracy, seed_sd_points=0.2)
+    correct = {("a", s): variant[s] for s in range(seeds)} | {("b", s): reference[s] for s in range(seeds)}
+    for name in extra:
+        other, _, _ = simulate.study(rng, seeds, digits, 0.0, accuracy, seed_sd_points=0.2)
+        correct |= {(name, s): other[s] for s in range(seeds)}
+    return correct
+
+
+def judge(claims, correct, trained, pairs=None, seconds=None):
+    pairs = pairs or sorted({(t["variant"], t["reference"]) for c in claims.values() for t in c["tests"]
+                             if t.get("measure", "accuracy") in ("accuracy", "gap")})
+    significance = significance_table(pairs, correct, SETTINGS, trained)
+    evidence = evidence_table(claims, significance, runs_frame(correct, seconds), trained, AUDITS, SETTINGS)
+    return evidence, claims_table(claims, evidence)
+
+
+ELASTIC = {"elastic": {"label": "5", "claim": "a beats b",
+                       "tests": [{"variant": "a", "reference": "b", "expect": "better"}]}}
+
+
+def test_claim_verdict_aggregates_its_tests():
+    assert claim_verdict(["supported", "supported"]) == "supported"
+    assert claim_verdict(["supported", "below the margin"]) == "below the margin"
+    assert claim_verdict(["supported", "inconclusive"]) == "inconclusive"
+    assert claim_verdict(["supported", "not tested", "inconclusive"]) == "not tested"
+    assert claim_verdict(["supported", "not tested", "refuted"]) == "refuted"
+    assert claim_verdict([]) == "inconclusive"
+
+
+def test_a_clear_gain_is_supported_and_the_evidence_reads_it():
+    correct = synthetic(np.random.default_rng(0), 2.5)
+    evidence, claims = judge(ELASTIC, correct, {"a", "b"})
+    row = evidence.iloc[0]
+    assert row["verdict"] == "supported" and row["shows"] == "better by more than the margin"
+    assert row["level %"] == 95 and row["difference"].endswith("pts") and row["margin"] == "0.50 pts"
+    assert claims.iloc[0]["verdict"] == "supported" and claims.iloc[0]["to settle"] == ""
+
+
+def test_a_model_not_trained_far_enough_leaves_the_claim_not_tested():
+    correct = synthetic(np.random.default_rng(1), 2.5)
+    evidence, claims = judge(ELASTIC, correct, {"a"})
+    assert evidence.iloc[0]["verdict"] == "not tested" and "train b far enough" in evidence.iloc[0]["to settle"]
+    assert claims.iloc[0]["verdict"] == "not tested"
+
+
+def test_cost_tests_need_no_training_and_read_ratios_against_the_factor():
+    correct = synthetic(np.random.default_rng(2), 0.0)
+    claims = {"pooling": {"claim": "a cuts compute a lot", "tests": [
+        {"variant": "a", "reference": "b", "measure": "macs", "expect": "better"},
+        {"variant": "c", "reference": "b", "measure": "macs", "expect": "better"},
+        {"variant": "a", "reference": "b", "measure": "params", "expect": "better"},
+        {"variant": "a", "reference": "b", "measure": "seconds_per_epoch", "expect": "better"}]}}
+    evidence, table = judge(claims, correct, set(), seconds={"a": 10.0, "b": 35.0})
+    macs, smaller, params, seconds = evidence.to_dict("records")
+    assert macs["verdict"] == "supported" and macs["difference"] == "x4.00" and macs["margin"] == "x2.00"
+    assert smaller["verdict"] == "below the margin" and smaller["difference"] == "x1.33"
+    assert params["verdict"] == "below the margin"  # 12 / 10: fewer, by less than the factor
+    assert seconds["verdict"] == "supported" and seconds["level %"] == 95  # one interval test: no correction
+    assert table.iloc[0]["verdict"] == "below the margin"
+    assert family_size(claims["pooling"]) == 1
+
+
+def test_a_larger_overfitting_gap_is_worse():
+    rng = np.random.default_rng(3)
+    correct = synthetic(rng, -3.0)  # a is 3 points worse on test digits while both fit their training digits
+    claims = {"overfits": {"claim": "a overfits", "tests": [
+        {"variant": "a", "reference": "b", "measure": "gap", "expect": "worse"}]}}
+    evidence, _ = judge(claims, correct, {"a", "b"})
+    assert evidence.iloc[0]["verdict"] == "supported" and evidence.iloc[0]["difference"].startswith("-")
+
+
+def test_a_claim_reads_its_intervals_at_its_family_level():
+    correct = synthetic(np.random.default_rng(4), 1.0)
+    claims = {"one": {"claim": "x", "tests": [{"variant": "a", "reference": "b", "expect": "better"},
+                                              {"variant": "a", "reference": "b", "expect": "not_worse"},
+                                              {"variant": "a", "reference": "b", "measure": "macs", "expect": "better"},
+                                              {"variant": "b", "reference": "a", "expect": "worse",
+                                               "role": "context"}]}}
+    evidence, _ = judge(claims, correct, {"a", "b"})
+    assert family_size(claims["one"]) == 2
+    assert evidence["level %"].tolist()[:2] == [97.5, 97.5]
+    widths = [float(text.split(" to ")[1].split()[0]) - float(text.split(" to ")[0].split()[0])
+              for text in evidence["interval"][:1]]
+    plain = significance_table([("a", "b")], correct, SETTINGS, {"a", "b"}).iloc[0]
+    assert widths[0] > plain["ci_high_pts"] - plain["ci_low_pts"]
+
+
+@pytest.mark.parametrize("gap", [0.3, 0.9])
+def test_no_unrelated_row_changes_a_verdict(gap):
+    """Over many draws near the margins: another claim, a context row and extra comparisons
+    beside claim 5 never turn its verdict (the old Holm family over every pair did)."""
+    rng = np.random.default_rng(int(10 * gap))
+    changed = 0
+    for _ in range(60):
+        correct = synthetic(rng, gap, extra=("x", "y", "z"))
+        _, alone = judge(ELASTIC, correct, {"a", "b", "x", "y", "z"})
+        crowded = {**ELASTIC, "other": {"claim": "x beats y", "tests": [
+            {"variant": "x", "reference": "y", "expect": "better"},
+            {"variant": "x", "reference": "z", "expect": "worse"}]}}
+        crowded["elastic"] = {**ELASTIC["elastic"], "tests": ELASTIC["elastic"]["tests"] + [
+            {"variant": "x", "reference": "b", "expect": "better", "role": "context"}]}
+        pairs = [("a", "b"), ("x", "y"), ("x", "z"), ("x", "b"), ("y", "z"), ("z", "a")]
+        _, beside = judge(crowded, correct, {"a", "b", "x", "y", "z"}, pairs=pairs)
+        _, fewer_trained = judge(crowded, correct, {"a", "b"}, pairs=pairs)
+        verdicts = {alone.iloc[0]["verdict"], beside.iloc[0]["verdict"], fewer_trained.iloc[0]["verdict"]}
+        changed += len(verdicts) > 1
+    assert changed == 0
+
+
+def test_decided_sentence_reads_as_english():
+    frame = pd.DataFrame({"verdict": ["supported", "refuted", "inconclusive"]})
+    assert decided_sentence(frame) == "This run decided 2 conclusions of 3 (1 supported, 1 refuted)."
+    assert decided_sentence(frame.iloc[:1]) == "This run decided 1 conclusion of 1 (1 supported)."
+    assert decided_sentence(frame.iloc[2:]) == "This run decided no conclusion of 1."
+
+
+def test_a_pair_without_runs_is_not_run():
+    correct = synthetic(np.random.default_rng(5), 0.0)
+    claims = {"x": {"claim": "c beats a", "tests": [{"variant": "c", "reference": "a", "expect": "better"}]}}
+    significance = significance_table([("a", "b")], correct, SETTINGS, {"a", "b"})
+    evidence = evidence_table(claims, significance, runs_frame(correct), {"a", "b"}, AUDITS, SETTINGS)
+    assert evidence.iloc[0]["shows"] == "not run" and evidence.iloc[0]["verdict"] == "not tested"
+    assert math.isnan(evidence.iloc[0]["difference_value"])
+    assert stats.INCONCLUSIVE not in claims_table(claims, evidence)["verdict"].tolist()
