@@ -25,7 +25,7 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     method = method_text(settings)
     write_table(significance, snakemake.output.csv, snakemake.output.html,
                 title=f"Paired comparisons on {dataset}: accuracy difference with its 95% interval", note=method)
-    scope = scope_sentence(summary, verdicts)
+    scope = scope_sentence(summary, verdicts, [name for name in audits if name not in set(summary["variant"])])
     write_table(evidence, snakemake.output.evidence_csv, None, title="")
     write_table(verdicts, snakemake.output.claims_csv, snakemake.output.claims,
                 title=f"The original report's conclusions, judged on {dataset}", note=scope + " " + method)

@@ -86,6 +86,8 @@ def test_significance_finds_a_large_difference_and_gives_intervals():
     assert second["shows"] == "within the margin both ways" and second["delta_pts"] == 0.5
     judged = significance_table([("good", "bad")], correct, SETTINGS, {"good"})
     assert judged.iloc[0]["shows"].startswith("not judged")
+    untrained = significance_table([("good", "never"), ("good", "bad")], correct, SETTINGS, {"good", "bad"})
+    assert untrained[["variant", "reference"]].values.tolist() == [["good", "bad"]]  # a pair without runs: no row
 
 
 def test_the_significance_row_holds_the_terms_a_claim_reads_at_its_own_level():
@@ -106,10 +108,11 @@ def test_scope_sentence_says_what_the_run_can_tell():
     claims = pd.DataFrame({"verdict": ["supported", "not tested"]})
     some = scope_sentence(summary_frame(converged=("a", "b")), claims)
     assert some.startswith("This run decided 1 conclusion of 2 (1 supported).")
-    assert "2 variants of 3 trained far enough to judge (a, b; 900 training digits" in some
+    assert "Trained far enough to judge: a, b (900 training digits" in some
     assert "c (71.0% validation accuracy after 2 epochs)" in some
-    none = scope_sentence(summary_frame(converged=()), pd.DataFrame({"verdict": ["not tested"]}))
+    none = scope_sentence(summary_frame(converged=()), pd.DataFrame({"verdict": ["not tested"]}), ["d", "e"])
     assert none.startswith("This run decided no conclusion of 1.")
+    assert none.endswith("Audited, not trained in this run (run.variants): d, e.")
     assert "None of the 3 variants trained far enough" in none
 
 

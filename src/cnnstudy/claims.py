@@ -203,20 +203,22 @@ def decided_sentence(claims: pd.DataFrame) -> str:
             + (f" ({', '.join(counts)})" if counts else "") + ".")
 
 
-def scope_sentence(summary: pd.DataFrame, claims: pd.DataFrame) -> str:
-    """What this run can tell: how many conclusions it decided, on which trained models."""
+def scope_sentence(summary: pd.DataFrame, claims: pd.DataFrame, untrained: list[str] = ()) -> str:
+    """What this run can tell: how many conclusions it decided, on which trained models, and
+    which variants it did not train (``untrained``: audited only)."""
     trained = summary[summary["converged"]]
     short = summary[~summary["converged"]].sort_values("best_val_accuracy", ascending=False)
     digits = "/".join(f"{n:,}" for n in sorted(set(trained["train_images"])))
     parts = [decided_sentence(claims)]
     if len(trained):
-        parts.append(f"{count(len(trained), 'variant')} of {len(summary)} trained far enough to judge "
-                     f"({', '.join(trained['variant'])}; {digits} training digits, where the original trained on "
-                     "60,000).")
+        parts.append(f"Trained far enough to judge: {', '.join(trained['variant'])} ({digits} training digits, "
+                     "where the original trained on 60,000).")
     else:
         parts.append(f"None of the {count(len(summary), 'variant')} trained far enough to judge its accuracy.")
     if len(short):
         parts.append("Not trained far enough, so their accuracy decides nothing: "
                      + ", ".join(f"{r.variant} ({100 * r.best_val_accuracy:.1f}% validation accuracy after "
                                  f"{count(int(r.epochs), 'epoch')})" for r in short.itertuples()) + ".")
+    if untrained:
+        parts.append(f"Audited, not trained in this run (run.variants): {', '.join(untrained)}.")
     return " ".join(parts)

@@ -116,12 +116,15 @@ def significance_table(pairs: list[tuple[str, str]], correct: dict[Key, np.ndarr
     """The paired accuracy difference of each pair over its common seeds, with its 95% interval
     (cnnstudy.stats.paired_difference) and what that interval shows against the margin (the
     decision table's reading). Pairs with a model not trained far enough (not in ``trained``)
-    show their interval and read "not judged". The claims read their own intervals from the
-    same terms, at their family's level (cnnstudy.claims)."""
+    show their interval and read "not judged"; pairs with a variant this run does not train have
+    no row. The claims read their own intervals from the same terms, at their family's level
+    (cnnstudy.claims)."""
     alpha, delta = settings["alpha"], settings["relevant_difference"]
     rows = []
     for variant, reference in pairs:
         seeds = sorted({s for v, s in correct if v == variant} & {s for v, s in correct if v == reference})
+        if not seeds:  # a variant this run does not train: its claims read "not run"
+            continue
         result = stats.paired_difference(np.stack([correct[(variant, s)] for s in seeds]),
                                          np.stack([correct[(reference, s)] for s in seeds]), 1 - alpha)
         judged = variant in trained and reference in trained

@@ -26,7 +26,7 @@ tr:nth-child(even) td { background: #f7f7f7; }
 p.note { font-size: 12px; color: #333; max-width: 60em; }
 p.scope { font-size: 15px; max-width: 60em; border-left: 4px solid #333; padding-left: .6em; }
 table.claims { table-layout: fixed; width: 100%; max-width: 110em; }
-table.claims col.number { width: 4.5em; } table.claims col.conclusion { width: 22%; }
+table.claims col.number { width: 6em; } table.claims col.conclusion { width: 22%; }
 table.claims col.verdict { width: 8.5em; }
 table.claims > tbody > tr > td { vertical-align: top; overflow-wrap: anywhere; }
 table.evidence { width: 100%; font-size: 12px; }
@@ -127,7 +127,7 @@ def headline_html(dataset: str, scope: str, claims: pd.DataFrame, evidence: pd.D
     original report's conclusions with its evidence as a table, the variants ranked, and how
     the verdicts are read (``method``: HTML)."""
     verdicts = "".join(
-        f"<tr><td class='num'>{html.escape(r['label'])}</td><td>{html.escape(r['conclusion'])}</td>"
+        f"<tr><td>{html.escape(r['label'])}</td><td>{html.escape(r['conclusion'])}</td>"
         f"<td class='{verdict_class(r['verdict'])}'>{html.escape(r['verdict'])}</td>"
         f"<td>{evidence_html(evidence[evidence['claim'] == r['claim']])}</td></tr>"
         for r in claims.to_dict("records")
