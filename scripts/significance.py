@@ -14,7 +14,7 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     settings = dict(params.stats)
     summary = pd.read_csv(snakemake.input.summary)
     runs = pd.read_csv(snakemake.input.runs)
-    audits = {read_json(path)["model"]: read_json(path) for path in snakemake.input.audits}
+    audits = {audit["model"]: audit for audit in map(read_json, snakemake.input.audits)}
     trained = set(summary.loc[summary["converged"], "variant"])
     significance = significance_table([tuple(pair) for pair in params.pairs],
                                       read_predictions(by_run(params.runs, snakemake.input.predictions)), settings,

@@ -12,7 +12,7 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     metrics = by_run(keys, [read_json(path) for path in inputs.metrics])
     speeds = by_run(keys, [read_json(path) for path in inputs.speeds])
     histories = by_run(keys, [pd.read_csv(path) for path in inputs.histories])
-    audits = {read_json(path)["model"]: read_json(path) for path in inputs.audits}
+    audits = {audit["model"]: audit for audit in map(read_json, inputs.audits)}
     budget = {check["variant"]: check for check in map(read_json, inputs.budget)}
     runs = run_table(metrics, speeds, histories, snakemake.params.min_train_accuracy)
     summary = summary_table(runs, audits, snakemake.params.variants, budget)

@@ -65,13 +65,11 @@ def schedule_sums(epochs: int, steps_per_epoch: int, schedule: str = "onecycle")
     """(learning rate summed to the end of each epoch, learning rate at the end of each epoch),
     in units of the peak rate, from the project's own schedule."""
     from cnnstudy.train import learning_rate
+    from conftest import train_settings
 
-    class Peak:  # the one setting learning_rate reads besides the schedule
-        lr = 1.0
-
-    Peak.schedule = schedule
+    settings = train_settings(lr=1.0, schedule=schedule)
     total = epochs * steps_per_epoch
-    rates = np.array([learning_rate(Peak, step, total) for step in range(total)])
+    rates = np.array([learning_rate(settings, step, total) for step in range(total)])
     ends = np.arange(1, epochs + 1) * steps_per_epoch
     return np.cumsum(rates)[ends - 1] / steps_per_epoch, rates[ends - 1]
 

@@ -2,10 +2,10 @@
 
 "Far enough" means: training longer would not change the answer. Under a one-cycle or cosine
 schedule a single run cannot show that. Its last epochs flatten because the learning rate
-anneals, not because the model is done (a rule over the last few epochs passed 10-epoch runs
-that twice the epochs lifted by 1.4 points), and its accuracy climbs through the anneal at any
-budget (a rule over the last 30% of the summed learning rate failed every default 4-conv run,
-which twice the epochs did not lift: docs/calibration.md). So the budget is checked directly:
+anneals, not because the model is done (a rule over the last two epochs passed the default's 10-epoch
+4-conv runs, which twice the epochs lifted by 0.6 points), and its accuracy climbs through the
+anneal at any budget (a rule over the last 30% of the summed learning rate failed every default
+elastic run, which twice the epochs lifted by only 0.3: docs/calibration.md). So the budget is checked directly:
 the variant's first seed is trained again with twice the epochs (rule ``train_budget``), and
 it and every seed's run are scored on the whole validation split, carved from the training
 digits. The test split

@@ -100,7 +100,7 @@ def page(title: str, body: str) -> str:
 
 def verdict_class(verdict: str) -> str:
     """CSS class of a verdict cell: readable in grey-scale too (weight and style, not colour alone)."""
-    return "verdict " + verdict.split(":")[0].replace(" ", "-")
+    return "verdict " + verdict.replace(" ", "-")
 
 
 def evidence_html(tests: pd.DataFrame) -> str:
