@@ -9,10 +9,10 @@ min_version("9.27")  # the oldest Snakemake the test suite runs on (pyproject.to
 configfile: "config/config.yaml"
 
 
-report: "report/workflow.rst"
-
-
 include: "rules/common.smk"
+
+
+report: landing_page()  # the verdicts of the last run first; the static description before any run
 
 
 wildcard_constraints:
@@ -35,6 +35,7 @@ localrules:
     figure_cost,
     figure_learning_curves,
     figure_errors,
+    landing_page,
 
 
 include: "rules/data.smk"

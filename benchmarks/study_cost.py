@@ -10,7 +10,11 @@ budget check (one more run with twice the epochs, and every run scored on the wh
 split); then the wall time on this machine's cores (or GPUs). Usage:
   python benchmarks/study_cost.py                                # the default run (config/config.yaml)
   python benchmarks/study_cost.py --configfile config/full.yaml  # the full study
-  [--cores 2] [--gpus 1] [--seconds 1] [--device auto]
+  python benchmarks/study_cost.py --configfile config/laptop-study.yaml --both-kinds
+  [--cores 2] [--gpus 1] [--seconds 1] [--device auto] [--precision fp32]
+``--both-kinds`` estimates the run on this CPU as it is and again as a laptop without AVX-512
+(``ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2``, fp32), in a second process: the ISA is
+fixed when torch loads.
 A minute or two on a 2-core CPU for the default config (README, "Estimates"): nets that differ
 only in their FC layers share one measurement.
 """
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,7 +98,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0,
                         help="training time to measure per net, beyond a one-step fit (default: 1)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", help="override training.precision (e.g. fp32)")
+    parser.add_argument("--both-kinds", action="store_true",
+                        help="also estimate the run as a laptop without AVX-512 (AVX2 emulation, fp32)")
     args = parser.parse_args()
+    if args.both_kinds:
+        estimate_avx2(sys.argv[1:])
     keep_freed_memory()  # as a workflow job does (cnnstudy.jobs.job)
     config = load_config(ROOT, *filter(None, [args.configfile]))
     device = pick_device(args.device)
@@ -112,7 +123,7 @@ def main() -> None:
             threads = min(training["threads"], args.cores)  # a job gets no more
             share = threads if device.type == "cpu" else 1  # of the cores, or of one GPU
             torch.set_num_threads(threads)
-            precision = pick_precision(training["precision"], device)
+            precision = pick_precision(args.precision or training["precision"], device)
             key = cost_key(variant["model"]) + precision + str(threads)
             if key not in rates:
                 rates[key] = throughput(variant["model"], training["batch_size"], device, precision, args.seconds)
@@ -140,6 +151,19 @@ def main() -> None:
     wall = max(busy_seconds / parallel, longest) + fixed
     print(f"training and evaluation: {busy_seconds / 60:.1f} {unit}-minutes; "
           f"estimated wall time with {parallel} {unit}(s): {wall / 60:.1f} minutes")
+
+
+def estimate_avx2(arguments: list[str]) -> None:
+    """This estimate again, as a CPU without AVX-512 would run it (the other kind of laptop)."""
+    if torch.backends.cpu.get_cpu_capability() == "AVX2":
+        print("this CPU is itself AVX2 only: the estimate below is the laptop kind without AVX-512; a CPU with "
+              "native bf16 (AVX512-BF16 or AMX) has to run this script for its own")
+        return
+    rest = [a for a in arguments if a != "--both-kinds"]
+    environment = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+    print("as a laptop without AVX-512 (ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2, fp32):", flush=True)
+    subprocess.run([sys.executable, __file__, *rest, "--precision", "fp32"], env=environment, check=True)
+    print("on this CPU as it is:", flush=True)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,7 @@ def library_code(script):
 RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"
 BUDGET_FILE = "results/{dataset}/{variant}/budget/{name}"
 COMPARE_FILE = "results/{dataset}/compare/{name}"
+LANDING_PAGE = "results/report/workflow.rst"
 
 
 def run_file(name, dataset="{dataset}", variant="{variant}", seed="{seed}"):
@@ -133,6 +134,7 @@ def audit_targets():
         "results/audit/summary.html",
         "results/audit/separable/sweep.html",
         "results/audit/separable/sweep.png",
+        "results/audit/speed/timings.html",
     ]
 
 
@@ -155,7 +157,13 @@ COMPARE_FILES = [
 
 
 def compare_targets():
-    return expand(COMPARE_FILE, dataset=DATASETS, name=COMPARE_FILES)
+    return expand(COMPARE_FILE, dataset=DATASETS, name=COMPARE_FILES) + [LANDING_PAGE]
+
+
+def landing_page():
+    """The report's first screen: the one a run wrote (its verdicts first) once there is one."""
+    written = Path(LANDING_PAGE)
+    return str(written.resolve()) if written.exists() else "report/workflow.rst"
 
 
 # Every (variant, seed) run of a dataset, in the order of per_run's file lists: the comparison
@@ -202,6 +210,11 @@ def per_attempt(amount):
 
 def uses_gpu(wildcards):
     return int(variant_training(config, wildcards.variant)["device"].startswith("cuda"))
+
+
+def training_plans():
+    """Epochs and training digits of every variant, for the cost of those a run does not train."""
+    return {name: {key: variant_training(config, name)[key] for key in ("epochs", "train_images")} for name in VARIANTS}
 
 
 def report_variants():

@@ -43,6 +43,8 @@ rule significance:
         summary=compare_file("summary.csv"),
         runs=compare_file("runs.csv"),
         audits=expand("results/audit/{variant}/totals.json", variant=VARIANTS),
+        speed="results/audit/speed/timings.csv",
+        data="results/{dataset}/data/summary.csv",
     output:
         csv=compare_file("significance.csv"),
         html=report(
@@ -53,6 +55,7 @@ rule significance:
         ),
         claims_csv=compare_file("claims.csv"),
         evidence_csv=compare_file("evidence.csv"),
+        untrained_csv=compare_file("untrained.csv"),
         claims=report(
             compare_file("claims.html"),
             caption="../report/claims.rst",
@@ -75,6 +78,8 @@ rule significance:
         claims=config["claims"],
         stats=config["stats"],
         runs=RUNS,
+        plans=training_plans(),
+        seeds=SEEDS,
     script:
         "../scripts/significance.py"
 
@@ -171,3 +176,24 @@ rule figure_errors:
         shown=32,
     script:
         "../scripts/figure_errors.py"
+
+
+rule landing_page:
+    """Write the report's first screen: this run's verdict on each conclusion, then the description."""
+    input:
+        template="report/workflow.rst",
+        claims=expand(compare_file("claims.csv", dataset="{dataset}"), dataset=DATASETS),
+        evidence=expand(compare_file("evidence.csv", dataset="{dataset}"), dataset=DATASETS),
+        untrained=expand(compare_file("untrained.csv", dataset="{dataset}"), dataset=DATASETS),
+    output:
+        LANDING_PAGE,
+    log:
+        "logs/landing_page.log",
+    conda:
+        "../envs/cnnstudy.yaml"
+    params:
+        datasets=DATASETS,
+        seeds=SEEDS,
+        code=library_code("landing_page.py"),
+    script:
+        "../scripts/landing_page.py"

@@ -31,6 +31,7 @@ rule train:
         "../scripts/train.py"
 
 
+# The longest jobs of a run: started first, so that no core idles at the end waiting for one.
 use rule train as train_budget with:
     output:
         checkpoint=budget_file("model.pt"),
@@ -39,6 +40,7 @@ use rule train as train_budget with:
         budget_file("train.log"),
     benchmark:
         budget_file("train_benchmark.tsv")
+    priority: 10
     resources:
         mem_mb=per_attempt(training_resource("mem_mb")),
         runtime=per_attempt(lambda wildcards: 2 * training_resource("runtime")(wildcards)),

@@ -5,6 +5,7 @@ import pandas as pd
 from cnnstudy.claims import claims_table, evidence_table, scope_sentence
 from cnnstudy.files import read_json, write_text
 from cnnstudy.jobs import job
+from cnnstudy.speed import WHERE_TO_TRAIN, untrained_line, untrained_table
 from cnnstudy.study import by_run, read_predictions, significance_table
 from cnnstudy.tables import headline_html, write_table
 from cnnstudy.wording import method_html, method_text
@@ -15,21 +16,27 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     summary = pd.read_csv(snakemake.input.summary)
     runs = pd.read_csv(snakemake.input.runs)
     audits = {audit["model"]: audit for audit in map(read_json, snakemake.input.audits)}
+    speeds = pd.read_csv(snakemake.input.speed)
     trained = set(summary.loc[summary["converged"], "variant"])
     significance = significance_table([tuple(pair) for pair in params.pairs],
                                       read_predictions(by_run(params.runs, snakemake.input.predictions)), settings,
                                       trained)
     claims = {name: dict(claim) for name, claim in params.claims.items()}
-    evidence = evidence_table(claims, significance, runs, trained, audits, settings)
+    evidence = evidence_table(claims, significance, runs, trained, audits, speeds, settings)
     verdicts = claims_table(claims, evidence)
     method = method_text(settings)
     write_table(significance, snakemake.output.csv, snakemake.output.html,
                 title=f"Paired comparisons on {dataset}: accuracy difference with its 95% interval", note=method)
-    scope = scope_sentence(summary, verdicts, [name for name in audits if name not in set(summary["variant"])])
+    splits = pd.read_csv(snakemake.input.data).set_index("split")["count"]
+    untrained = untrained_table([name for name in params.plans if name not in set(summary["variant"])], audits,
+                                speeds, params.plans, int(splits["train"]), len(params.seeds))
+    write_table(untrained, snakemake.output.untrained_csv, None, title="")
+    scope = scope_sentence(summary, verdicts, list(untrained["variant"]))
+    untrained_lines = [untrained_line(row, len(params.seeds)) for row in untrained.to_dict("records")]
     write_table(evidence, snakemake.output.evidence_csv, None, title="")
     write_table(verdicts, snakemake.output.claims_csv, snakemake.output.claims,
                 title=f"The original report's conclusions, judged on {dataset}", note=scope + " " + method)
     write_text(snakemake.output.headline, headline_html(dataset, scope, verdicts, evidence, summary,
-                                                        method_html(settings)))
+                                                        untrained_lines, WHERE_TO_TRAIN, method_html(settings)))
     for row in verdicts.itertuples():
         log(f"claim {row.label}: {row.verdict}: {row.conclusion}")

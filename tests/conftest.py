@@ -103,6 +103,7 @@ SMALL_CONFIG = {
         "models": {"alexnet": {"family": "alexnet"}},
         "separable_sweep": {"batch": 2, "repeats": 2, "warmup": 1,
                             "points": [{"M": 16, "N": 32, "D_k": 3, "D_f": 14}, {"M": 32, "N": 32, "D_k": 5, "D_f": 7}]},
+        "speed": {"batch": 2, "repeats": 3, "steps": 1, "warmup": 0},
     },
     "variants": {
         "small": {"model": {"family": "ciresan", "conv_depth": 4}, "reported_accuracy": 0.99},
@@ -118,6 +119,9 @@ SMALL_CONFIG = {
         "separable-cost": {"label": "Q1", "claim": "Depth-wise separable convolution needs fewer computations.",
                            "tests": [{"variant": "separable", "reference": "small", "measure": "macs",
                                       "expect": "better"}]},
+        "separable-speed": {"label": "Q1, speed", "claim": "Depth-wise separable convolution trains faster.",
+                            "tests": [{"variant": "separable", "reference": "small", "measure": "train_ms",
+                                       "expect": "better"}]},
     },
 }
 

@@ -16,12 +16,24 @@ SETTINGS = {"alpha": 0.05, "relevant_difference": 0.005, "cost_factor": 2}
 AUDITS = {"a": {"macs": 100, "params": 10}, "b": {"macs": 400, "params": 12}, "c": {"macs": 300, "params": 10}}
 
 
-def runs_frame(correct, seconds=None):
+def runs_frame(correct):
     rows = []
     for (variant, seed), right in correct.items():
-        rows.append({"variant": variant, "seed": seed, "accuracy": float(right.mean()), "train_accuracy": 1.0,
-                     "seconds_per_epoch": (seconds or {}).get(variant, 10.0) * (1 + 0.01 * seed),
-                     "latency_ms": 1.0})
+        rows.append({"variant": variant, "seed": seed, "accuracy": float(right.mean()), "train_accuracy": 1.0})
+    return pd.DataFrame(rows)
+
+
+def speeds_frame(train_ms, rounds=5, noise=0.01, rng=None):
+    """The speed audit's rows: per round, each variant's time times a shared round factor (a
+    slow spell of the machine) and its own jitter (log-normal, sd ``noise``)."""
+    rng = rng or np.random.default_rng(0)
+    rows = []
+    for repeat in range(rounds):
+        spell = math.exp(rng.normal(0, 0.2))
+        for variant, ms in train_ms.items():
+            jitter = math.exp(rng.normal(0, noise))
+            rows.append({"variant": variant, "repeat": repeat, "train_ms": ms * spell * jitter,
+                         "latency_ms": ms * spell * jitter / 3})
     return pd.DataFrame(rows)
 
 
@@ -35,11 +47,12 @@ def synthetic(rng, gap_points, seeds=4, digits=5_000, accuracy=0.97, extra=()):
     return correct
 
 
-def judge(claims, correct, trained, pairs=None, seconds=None):
+def judge(claims, correct, trained, pairs=None, train_ms=None):
     pairs = pairs or sorted({(t["variant"], t["reference"]) for c in claims.values() for t in c["tests"]
                              if t.get("measure", "accuracy") in ("accuracy", "gap")})
     significance = significance_table(pairs, correct, SETTINGS, trained)
-    evidence = evidence_table(claims, significance, runs_frame(correct, seconds), trained, AUDITS, SETTINGS)
+    speeds = speeds_frame(train_ms or {})
+    evidence = evidence_table(claims, significance, runs_frame(correct), trained, AUDITS, speeds, SETTINGS)
     return evidence, claims_table(claims, evidence)
 
 
@@ -78,8 +91,8 @@ def test_cost_tests_need_no_training_and_read_ratios_against_the_factor():
         {"variant": "a", "reference": "b", "measure": "macs", "expect": "better"},
         {"variant": "c", "reference": "b", "measure": "macs", "expect": "better"},
         {"variant": "a", "reference": "b", "measure": "params", "expect": "better"},
-        {"variant": "a", "reference": "b", "measure": "seconds_per_epoch", "expect": "better"}]}}
-    evidence, table = judge(claims, correct, set(), seconds={"a": 10.0, "b": 35.0})
+        {"variant": "a", "reference": "b", "measure": "train_ms", "expect": "better"}]}}
+    evidence, table = judge(claims, correct, set(), train_ms={"a": 10.0, "b": 35.0})
     macs, smaller, params, seconds = evidence.to_dict("records")
     assert macs["verdict"] == "supported" and macs["difference"] == "x4.00" and macs["margin"] == "x2.00"
     assert smaller["verdict"] == "below the margin" and smaller["difference"] == "x1.33"
@@ -147,7 +160,39 @@ def test_a_pair_without_runs_is_not_run():
     correct = synthetic(np.random.default_rng(5), 0.0)
     claims = {"x": {"claim": "c beats a", "tests": [{"variant": "c", "reference": "a", "expect": "better"}]}}
     significance = significance_table([("a", "b")], correct, SETTINGS, {"a", "b"})
-    evidence = evidence_table(claims, significance, runs_frame(correct), {"a", "b"}, AUDITS, SETTINGS)
+    evidence = evidence_table(claims, significance, runs_frame(correct), {"a", "b"}, AUDITS, speeds_frame({}),
+                              SETTINGS)
     assert evidence.iloc[0]["shows"] == "not run" and evidence.iloc[0]["verdict"] == "not tested"
     assert math.isnan(evidence.iloc[0]["difference_value"])
     assert stats.INCONCLUSIVE not in claims_table(claims, evidence)["verdict"].tolist()
+
+
+def test_speed_verdicts_at_the_factor_err_no_more_than_alpha_over_many_audits():
+    """A variant exactly twice as fast as its reference (the factor: the boundary of 'better')
+    may read either way only by chance: over 1,000 synthetic speed audits of 5 rounds, with a
+    slow spell shared by each round and 3% jitter per timing, 'supported' (faster than the
+    factor) and 'refuted' (slower than it) each come out at most about alpha / 2."""
+    claims = {"speed": {"claim": "a trains faster", "tests": [
+        {"variant": "a", "reference": "b", "measure": "train_ms", "expect": "better"}]}}
+    rng = np.random.default_rng(11)
+    verdicts = []
+    for _ in range(1_000):
+        speeds = speeds_frame({"a": 10.0, "b": 20.0}, rounds=5, noise=0.03, rng=rng)
+        evidence = evidence_table(claims, pd.DataFrame(), pd.DataFrame(), set(), AUDITS, speeds, SETTINGS)
+        verdicts.append(evidence.iloc[0]["verdict"])
+    for wrong in ("supported", "refuted"):
+        assert verdicts.count(wrong) / len(verdicts) <= SETTINGS["alpha"] / 2 + 0.015, wrong
+
+
+def test_a_clear_speed_gain_is_supported_whatever_slow_spells_the_machine_has():
+    """Ten times faster, with round factors of up to +-50%: the interleaved ratio still reads it."""
+    claims = {"speed": {"claim": "a trains faster", "tests": [
+        {"variant": "a", "reference": "b", "measure": "train_ms", "expect": "better"},
+        {"variant": "a", "reference": "b", "measure": "latency_ms", "expect": "better"}]}}
+    rng = np.random.default_rng(12)
+    decided = 0
+    for _ in range(200):
+        speeds = speeds_frame({"a": 1.0, "b": 10.0}, rounds=5, noise=0.05, rng=rng)
+        evidence = evidence_table(claims, pd.DataFrame(), pd.DataFrame(), set(), AUDITS, speeds, SETTINGS)
+        decided += claims_table(claims, evidence).iloc[0]["verdict"] == "supported"
+    assert decided / 200 >= 0.95

@@ -4,6 +4,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.workflow
@@ -15,7 +16,7 @@ EXPECTED = {
     "Evaluation": ["every run", "confusion matrix of the best variant", "misclassified digits"],
     "Training": ["learning curves"],
     "Data": ["splits and class counts", "distortion elastic"],
-    "Audit": ["Per-layer tables", "Regular vs separable convolution", "Totals"],
+    "Audit": ["Per-layer tables", "Regular vs separable convolution", "Speed", "Totals"],
 }
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -89,3 +90,29 @@ def test_no_headline_cell_overflows_at_laptop_size(study_run):
         page.screenshot(path=str(ARTIFACTS / "headline-1366.png"), full_page=True)
         browser.close()
     assert overflowing == []
+
+
+def test_the_landing_page_opens_with_this_runs_verdicts_above_the_fold(study_run):
+    """The first screen of the report, at a laptop's 1366x768: the verdict of every claim of the
+    run's config is visible without scrolling, above the question and the method."""
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    claims = pd.read_csv(study_run / "results" / "tiny" / "compare" / "claims.csv")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto((study_run / "report.html").as_uri())
+        table = page.locator("table", has_text="the original report's conclusion").first
+        table.wait_for(timeout=30_000)
+        box = table.bounding_box()
+        found = page.get_by_text("What this run found on tiny", exact=False).first.bounding_box()
+        question = page.get_by_text("Question.", exact=False).first.bounding_box()
+        text = table.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "landing-1366.png"))
+        browser.close()
+    assert found["y"] < box["y"] < question["y"]
+    assert box["y"] + box["height"] <= 768, "the verdict table runs below the fold"
+    for row in claims.itertuples():
+        assert row.conclusion in text and row.verdict in text

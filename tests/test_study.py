@@ -112,7 +112,8 @@ def test_scope_sentence_says_what_the_run_can_tell():
     assert "c (71.0% validation accuracy after 2 epochs)" in some
     none = scope_sentence(summary_frame(converged=()), pd.DataFrame({"verdict": ["not tested"]}), ["d", "e"])
     assert none.startswith("This run decided no conclusion of 1.")
-    assert none.endswith("Audited, not trained in this run (run.variants): d, e.")
+    assert none.endswith("Audited, not trained in this run (run.variants): d, e; what training each costs and "
+                         "where to do it: below.")
     assert "None of the 3 variants trained far enough" in none
 
 

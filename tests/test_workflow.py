@@ -11,6 +11,7 @@ import pytest
 import torch
 from matplotlib.image import imread
 
+from cnnstudy.claims import decided_sentence
 from conftest import SMALL_CONFIG, copy_workflow, rules_with_scripts, run_snakemake, write_config, write_idx_folder
 
 pytestmark = pytest.mark.workflow
@@ -119,8 +120,14 @@ def test_comparison_outputs(study_run):
     evidence = pd.read_csv(compare / "evidence.csv")
     macs = {v: json.loads((study_run / f"results/audit/{v}/totals.json").read_text())["macs"] for v in ("small", "separable")}
     assert evidence.set_index("measure").loc["macs", "difference"] == f"x{macs['small'] / macs['separable']:.2f}"
+    # the speed claim reads the speed audit (random weights: no training), one ratio per round
+    speed = evidence.set_index("measure").loc["train_ms"]
+    timings = pd.read_csv(study_run / "results" / "audit" / "speed" / "timings.csv")
+    assert set(timings["variant"]) == {"small", "small-elastic", "separable"} and speed["seeds"] == 3
+    assert speed["difference"].startswith("x") and speed["verdict"] in ("supported", "below the margin", "refuted",
+                                                                         "inconclusive")
     headline = (compare / "headline.html").read_text()
-    assert "This run decided 1 conclusion of 2 (1 supported)." in headline
+    assert decided_sentence(claims.reset_index()) in headline and "of 3" in decided_sentence(claims.reset_index())
     assert "None of the 3 variants trained far enough to judge its accuracy." in headline
     assert "The decision table" in headline
     for name in ["accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png",
@@ -131,7 +138,7 @@ def test_comparison_outputs(study_run):
 REPORT_ITEMS = [
     "summary.html", "runs.html", "significance.html", "claims.html", "headline.html", "accuracy.png",
     "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png", "misclassified.png", "layers.html",
-    "sweep.html", "sweep.png", "elastic_preview.png",
+    "sweep.html", "sweep.png", "elastic_preview.png", "timings.html",
 ]
 
 

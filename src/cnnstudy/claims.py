@@ -9,8 +9,9 @@ a positive difference means "the variant is better":
 - ``gap``: overfitting, the reference's train-minus-test accuracy gap minus the variant's (a
   variant that overfits more is ``worse``);
 - ``macs``, ``params``: cost from the audit, the log of reference / variant (exact counts);
-- ``seconds_per_epoch``, ``latency_ms``: measured cost, the log of reference / variant per
-  seed, with a t interval over seeds. The margin of a cost test is the log of its ``factor``.
+- ``train_ms``, ``latency_ms``: measured cost from the speed audit (random weights, so no
+  training needed), the log of reference / variant per interleaved round, with a t interval
+  over rounds. The margin of a cost test is the log of its ``factor``.
 
 Multiplicity: the family is one claim's deciding tests that carry an interval (the audit's
 counts are exact). Their intervals are read at level 1 - alpha / k (Bonferroni), so they hold
@@ -30,10 +31,10 @@ from cnnstudy.tables import count
 
 NOT_TESTED = "not tested"
 EXACT = ("macs", "params")
-MEASURED_COST = ("seconds_per_epoch", "latency_ms")
+MEASURED_COST = ("train_ms", "latency_ms")
 NEEDS_TRAINED = ("accuracy", "gap")
 UNITS = {"accuracy": "accuracy", "gap": "train-test gap", "macs": "MACs", "params": "parameters",
-         "seconds_per_epoch": "s/epoch", "latency_ms": "latency"}
+         "train_ms": "training time", "latency_ms": "latency"}
 
 
 def family_size(claim: dict[str, Any]) -> int:
@@ -68,10 +69,14 @@ def _per_seed(runs: pd.DataFrame, variant: str, column: str) -> pd.Series:
     return runs[runs["variant"] == variant].set_index("seed")[column]
 
 
+def _per_round(speeds: pd.DataFrame, variant: str, column: str) -> pd.Series:
+    return speeds[speeds["variant"] == variant].set_index("repeat")[column] if len(speeds) else pd.Series()
+
+
 def measure_difference(test: dict[str, Any], significance: pd.DataFrame, runs: pd.DataFrame,
-                       audits: dict[str, dict[str, Any]], level: float) -> dict[str, Any] | None:
+                       audits: dict[str, dict[str, Any]], speeds: pd.DataFrame, level: float) -> dict[str, Any] | None:
     """The test's difference (variant better: positive) and its interval at ``level``; None
-    when a variant has no run (or no audit)."""
+    when a variant has no run (or no audit, or no timing)."""
     variant, reference, measure = test["variant"], test["reference"], test.get("measure", "accuracy")
     if measure in EXACT:
         if variant not in audits or reference not in audits:
@@ -79,14 +84,14 @@ def measure_difference(test: dict[str, Any], significance: pd.DataFrame, runs: p
         value = math.log(float(audits[reference][measure]) / float(audits[variant][measure]))
         return {"difference": value, "ci_low": value, "ci_high": value, "seeds": 0, "terms": None}
     if measure in MEASURED_COST:
-        ours, theirs = _per_seed(runs, variant, measure), _per_seed(runs, reference, measure)
-        seeds = sorted(set(ours.index) & set(theirs.index))
-        if not seeds:
+        ours, theirs = _per_round(speeds, variant, measure), _per_round(speeds, reference, measure)
+        rounds = sorted(set(ours.index) & set(theirs.index))
+        if not rounds:
             return None
-        logs = [math.log(theirs[s] / ours[s]) for s in seeds]
+        logs = [math.log(theirs[r] / ours[r]) for r in rounds]
         interval = stats.mean_ci(logs, level)
         return {"difference": interval["mean"], "ci_low": interval["ci_low"], "ci_high": interval["ci_high"],
-                "seeds": len(seeds), "terms": None}
+                "seeds": len(rounds), "terms": None}
     row = _accuracy_terms(significance, variant, reference)
     if row is None:
         return None
@@ -121,7 +126,9 @@ def shown(value: float, measure: str) -> str:
 def to_settle(expect: str, terms: dict[str, Any] | None, delta: float, level: float, measure: str) -> str:
     """For an inconclusive test: roughly what more evidence would decide it."""
     if terms is None or measure != "accuracy":
-        return "more seeds" if measure in MEASURED_COST or measure == "gap" else ""
+        if measure in MEASURED_COST:
+            return "more rounds of the speed audit (audit.speed.repeats)"
+        return "more seeds" if measure == "gap" else ""
     needed = stats.evidence_needed(expect, terms, delta, level)
     if math.isnan(needed["seeds"]):
         return "a second seed first (one seed cannot show run-to-run variation)"
@@ -136,7 +143,8 @@ def to_settle(expect: str, terms: dict[str, Any] | None, delta: float, level: fl
 
 
 def evidence_table(claims: dict[str, dict[str, Any]], significance: pd.DataFrame, runs: pd.DataFrame,
-                   trained: set[str], audits: dict[str, dict[str, Any]], settings: dict[str, Any]) -> pd.DataFrame:
+                   trained: set[str], audits: dict[str, dict[str, Any]], speeds: pd.DataFrame,
+                   settings: dict[str, Any]) -> pd.DataFrame:
     """One row per test of every claim: the difference, its interval at the claim's family
     level, the margin, what the interval shows and the test's verdict. Accuracy and gap tests
     need both variants in ``trained`` (trained far enough); cost tests do not."""
@@ -148,12 +156,13 @@ def evidence_table(claims: dict[str, dict[str, Any]], significance: pd.DataFrame
             measure, role = test.get("measure", "accuracy"), test.get("role", "decides")
             expect = test["expect"]
             bound = margin(test, settings)
-            result = measure_difference(test, significance, runs, audits, level)
+            result = measure_difference(test, significance, runs, audits, speeds, level)
             untrained = sorted({variant, reference} - trained) if measure in NEEDS_TRAINED else []
             if result is None:
                 verdict, shows = NOT_TESTED, "not run"
                 settle = (f"train {variant} and {reference} (run.variants lists what a run trains; "
-                          "config/full.yaml trains every variant)")
+                          "config/laptop-study.yaml trains every variant on the 5,000 digits, config/full.yaml "
+                          "on full MNIST)")
                 result = {"difference": math.nan, "ci_low": math.nan, "ci_high": math.nan, "seeds": 0, "terms": None}
             elif untrained:
                 verdict, shows = NOT_TESTED, stats.reading(result["ci_low"], result["ci_high"], bound)
@@ -205,7 +214,7 @@ def decided_sentence(claims: pd.DataFrame) -> str:
 
 def scope_sentence(summary: pd.DataFrame, claims: pd.DataFrame, untrained: list[str] = ()) -> str:
     """What this run can tell: how many conclusions it decided, on which trained models, and
-    which variants it did not train (``untrained``: audited only)."""
+    which variants it did not train (``untrained``: their names, audited only)."""
     trained = summary[summary["converged"]]
     short = summary[~summary["converged"]].sort_values("best_val_accuracy", ascending=False)
     digits = "/".join(f"{n:,}" for n in sorted(set(trained["train_images"])))
@@ -220,5 +229,6 @@ def scope_sentence(summary: pd.DataFrame, claims: pd.DataFrame, untrained: list[
                      + ", ".join(f"{r.variant} ({100 * r.best_val_accuracy:.1f}% validation accuracy after "
                                  f"{count(int(r.epochs), 'epoch')})" for r in short.itertuples()) + ".")
     if untrained:
-        parts.append(f"Audited, not trained in this run (run.variants): {', '.join(untrained)}.")
+        parts.append(f"Audited, not trained in this run (run.variants): {', '.join(untrained)}; what training "
+                     "each costs and where to do it: below.")
     return " ".join(parts)

@@ -35,6 +35,7 @@ td.verdict { font-weight: 700; }
 td.verdict.refuted { text-decoration: underline; }
 td.verdict.not-tested, td.verdict.inconclusive { color: #555; font-weight: 400; font-style: italic; }
 details { font-size: 12px; margin-top: .3em; }
+ul.note { font-size: 13px; max-width: 70em; }
 table.decision { font-size: 12px; margin-top: .5em; }
 """
 
@@ -88,7 +89,7 @@ HEADLINE = string.Template("""<h2>The original report's conclusions, judged on $
 <h3>Variants, best first</h3>
 <table><thead><tr><th>variant</th><th>mean test accuracy</th><th>95% CI over seeds</th><th>trained far enough</th>
 <th>original report</th><th>MACs / image</th></tr></thead><tbody>$variants</tbody></table>
-<details><summary>How the verdicts are read</summary>$method</details>""")
+$untrained<details><summary>How the verdicts are read</summary>$method</details>""")
 
 EVIDENCE_COLUMNS = ("test", "expect", "difference", "interval", "margin", "verdict")
 
@@ -122,10 +123,12 @@ def evidence_html(tests: pd.DataFrame) -> str:
 
 
 def headline_html(dataset: str, scope: str, claims: pd.DataFrame, evidence: pd.DataFrame, summary: pd.DataFrame,
-                  method: str) -> str:
+                  untrained: list[str], where: str, method: str) -> str:
     """The study at a glance: how many conclusions this run decided, the verdict on each of the
-    original report's conclusions with its evidence as a table, the variants ranked, and how
-    the verdicts are read (``method``: HTML)."""
+    original report's conclusions with its evidence as a table, the variants ranked, what
+    training each untrained variant costs (``untrained``: one line each; ``where``: where to train
+    them), and how the verdicts
+    are read (``method``: HTML)."""
     verdicts = "".join(
         f"<tr><td>{html.escape(r['label'])}</td><td>{html.escape(r['conclusion'])}</td>"
         f"<td class='{verdict_class(r['verdict'])}'>{html.escape(r['verdict'])}</td>"
@@ -140,8 +143,12 @@ def headline_html(dataset: str, scope: str, claims: pd.DataFrame, evidence: pd.D
         f"<td class='num'>{r.macs / 1e6:,.1f} M</td></tr>"
         for r in summary.itertuples()
     )
+    listed = "".join(f"<li>{html.escape(line)}</li>" for line in untrained)
     body = HEADLINE.substitute(dataset=html.escape(dataset), scope=html.escape(scope), verdicts=verdicts,
-                               variants=variants, method=method)
+                               variants=variants, method=method,
+                               untrained=f"<h3>Audited, not trained here</h3><p class='note'>{html.escape(where)}</p>"
+                               f"<ul class='note'>{listed}</ul>"
+                               if untrained else "")
     return page(f"Headline: {dataset}", body)
 
 

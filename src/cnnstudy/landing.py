@@ -1,0 +1,72 @@
+"""The report's landing page: this run's verdict on each conclusion, above question and method.
+
+Snakemake renders the workflow description (``report:`` in the Snakefile) as the report's first
+screen, and it is read when the report is built; so a rule writes it, the verdicts of this run
+first, then the static description (report/workflow.rst, with its Jinja fields left for
+Snakemake to fill).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from cnnstudy.claims import NOT_TESTED, UNITS, decided_sentence
+from cnnstudy.speed import WHERE_TO_TRAIN
+
+RST_SPECIAL = re.compile(r"([\\*`|_\[\]])")
+
+
+def rst_text(text: Any) -> str:
+    """Plain text safe inside reStructuredText (no markup, no references) and Jinja."""
+    escaped = RST_SPECIAL.sub(r"\\\1", str(text))
+    return escaped.replace("{{", "{ {").replace("{%", "{ %").replace("{#", "{ #")
+
+
+def evidence_phrase(tests: pd.DataFrame) -> str:
+    """The deciding tests of a claim in a few words: each measured difference with its interval,
+    then the variants still to train, named once."""
+    phrases, untrained = [], []
+    for r in tests[tests["role"] == "decides"].to_dict("records"):
+        if not r["difference"]:
+            untrained += [name for name in r["test"].split(" vs ") if name not in untrained]
+            continue
+        exact = not r["interval"] or r["interval"] == f"{r['difference']} to {r['difference']}"
+        phrases.append(f"{r['test']}, {UNITS[r['measure']]}: {r['difference']}"
+                       + ("" if exact else f" ({r['interval']})")
+                       + (", not trained far enough" if r["verdict"] == NOT_TESTED else ""))
+    if untrained:
+        phrases.append(f"to train: {', '.join(untrained)}")
+    return "; ".join(phrases)
+
+
+def findings_rst(dataset: str, claims: pd.DataFrame, evidence: pd.DataFrame, untrained: list[str]) -> str:
+    """One dataset's verdicts as a narrow RST table (it has to fit a laptop's first screen), then
+    the evidence of each claim in a line, then what was not trained and what training it costs."""
+    lines = [f"**What this run found on {rst_text(dataset)}.** {rst_text(decided_sentence(claims))} "
+             "Intervals and margins: Comparison_ (0 headline).", "",
+             ".. list-table::", "   :header-rows: 1", "   :widths: 12 66 22", "",
+             "   * - #", "     - the original report's conclusion", "     - verdict"]
+    for r in claims.to_dict("records"):
+        lines += [f"   * - {rst_text(r['label'])}", f"     - {rst_text(r['conclusion'])}",
+                  f"     - **{rst_text(r['verdict'])}**"]
+    lines += ["", "**Evidence.**", ""]
+    for r in claims.to_dict("records"):
+        phrase = evidence_phrase(evidence[evidence["claim"] == r["claim"]])
+        if phrase:
+            lines.append(f"- {rst_text(r['label'])}: {rst_text(phrase)}")
+    lines.append("")
+    if untrained:
+        lines += [f"**Audited, not trained in this run** ({rst_text(WHERE_TO_TRAIN)}):", ""]
+        lines += [f"- {rst_text(line)}" for line in untrained]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def landing_rst(template: str, findings: list[str]) -> str:
+    """The static description with the findings inserted under its title (its first two lines)."""
+    lines = template.splitlines()
+    head, rest = lines[:2], lines[2:]
+    return "\n".join(head + [""] + findings + rest) + "\n"
