@@ -17,6 +17,7 @@ rule prepare_data:
         "logs/{dataset}/prepare_data.log",
     benchmark:
         "logs/{dataset}/prepare_data_benchmark.tsv"
+    priority: 10  # every training waits for it
     conda:
         "../envs/cnnstudy.yaml"
     resources:
@@ -44,6 +45,7 @@ rule distort:
         "logs/{dataset}/distort_{distortion}.log",
     benchmark:
         "logs/{dataset}/distort_{distortion}_benchmark.tsv"
+    priority: 10  # the elastic budget run, the longest job, waits for it
     conda:
         "../envs/cnnstudy.yaml"
     resources:

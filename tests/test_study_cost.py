@@ -47,3 +47,19 @@ def test_throughput_leaves_out_what_a_fit_costs_once(monkeypatch):
     assert abs(rate - 1 / per_image) < 1e-6 * rate
     assert fitted[:2] == [16, 16]  # a warm-up fit and the timed one-batch fit
     assert per_image * (fitted[-1] - 16) >= 1.0 > per_image * (fitted[-2] - 16)  # added work: a second, just
+
+
+def test_both_kinds_reruns_itself_as_an_avx2_laptop_in_fp32(monkeypatch, capsys):
+    """The ISA is fixed when torch loads, so the laptop kind is a second process with the
+    emulation's environment and fp32; on a CPU that is AVX2 only, the first estimate is already it."""
+    study_cost = load_study_cost()
+    calls = []
+    monkeypatch.setattr(study_cost.subprocess, "run", lambda args, env, check: calls.append((args, env)))
+    monkeypatch.setattr(study_cost.torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    study_cost.estimate_avx2(["--configfile", "config/laptop-study.yaml", "--both-kinds"])
+    (args, env), = calls
+    assert args[-4:] == ["--configfile", "config/laptop-study.yaml", "--precision", "fp32"]
+    assert env["ONEDNN_MAX_CPU_ISA"] == "AVX2" and env["ATEN_CPU_CAPABILITY"] == "avx2"
+    monkeypatch.setattr(study_cost.torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    study_cost.estimate_avx2(["--both-kinds"])
+    assert len(calls) == 1 and "AVX2 only" in capsys.readouterr().out
