@@ -13,8 +13,8 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     findings = []
     for dataset, claims, evidence, untrained in zip(snakemake.params.datasets, snakemake.input.claims,
                                                      snakemake.input.evidence, snakemake.input.untrained):
-        lines = [untrained_line(row, len(snakemake.params.seeds))
-                 for row in pd.read_csv(untrained).to_dict("records")]
+        lines = {row["variant"]: untrained_line(row, len(snakemake.params.seeds))
+                 for row in pd.read_csv(untrained).to_dict("records")}
         findings.append(findings_rst(dataset, pd.read_csv(claims, keep_default_na=False),
                                      pd.read_csv(evidence, keep_default_na=False), lines))
     write_text(snakemake.output[0], landing_rst(Path(snakemake.input.template).read_text(), findings))

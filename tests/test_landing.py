@@ -34,7 +34,7 @@ def rendered(text: str) -> str:
 
 
 def test_the_verdicts_come_first_under_the_title_then_the_description():
-    untrained = ["ciresan: 242.9 M MACs, 5.61 M parameters; training 3 seeds ...: about 90 core-minutes"]
+    untrained = {"ciresan": "ciresan: 242.9 M MACs, 5.61 M parameters; training 3 seeds ...: about 90 core-minutes"}
     page = landing_rst(TEMPLATE, [findings_rst("mnist5k", CLAIMS, EVIDENCE, untrained)])
     html = rendered(page)
     assert html.index("A study") < html.index("What this run found on mnist5k") < html.index("Question.")
@@ -44,12 +44,13 @@ def test_the_verdicts_come_first_under_the_title_then_the_description():
     assert "+1.40" not in table and html.index("</table>") < html.index("Evidence.")  # numbers below the verdicts
     assert "<strong>supported</strong>" in html and "<strong>not tested</strong>" in html
     assert "ciresan-4conv-elastic vs ciresan-4conv, accuracy: +1.40 pts (+0.61 pts to +2.19 pts)" in html
-    assert "to train: ciresan-4conv, ciresan" in html and "resnet18" not in html  # context rows left out
+    assert "to train: ciresan;" not in html and "to train: ciresan" in html  # the trained 4-conv net is not named
+    assert "to train: ciresan-4conv" not in html and "resnet18" not in html  # nor a context row
     assert "about 90 core-minutes" in html and "This run asks." in html
 
 
 def test_text_from_the_config_cannot_become_markup():
-    html = rendered(findings_rst("mnist5k", CLAIMS, EVIDENCE, []))
+    html = rendered(findings_rst("mnist5k", CLAIMS, EVIDENCE, {}))
     assert "Complex models overfit *simple* tasks | fewer_layers_" in html  # literally, no emphasis or link
     assert "<em>" not in html
     assert rst_text("{{ x }}") != "{{ x }}"  # no Jinja field either

@@ -25,26 +25,27 @@ def rst_text(text: Any) -> str:
     return escaped.replace("{{", "{ {").replace("{%", "{ %").replace("{#", "{ #")
 
 
-def evidence_phrase(tests: pd.DataFrame) -> str:
+def evidence_phrase(tests: pd.DataFrame, untrained: set[str]) -> str:
     """The deciding tests of a claim in a few words: each measured difference with its interval,
-    then the variants still to train, named once."""
-    phrases, untrained = [], []
+    then the variants this run did not train (``untrained``), named once."""
+    phrases, to_train = [], []
     for r in tests[tests["role"] == "decides"].to_dict("records"):
         if not r["difference"]:
-            untrained += [name for name in r["test"].split(" vs ") if name not in untrained]
+            to_train += [name for name in r["test"].split(" vs ") if name in untrained and name not in to_train]
             continue
         exact = not r["interval"] or r["interval"] == f"{r['difference']} to {r['difference']}"
         phrases.append(f"{r['test']}, {UNITS[r['measure']]}: {r['difference']}"
                        + ("" if exact else f" ({r['interval']})")
                        + (", not trained far enough" if r["verdict"] == NOT_TESTED else ""))
-    if untrained:
-        phrases.append(f"to train: {', '.join(untrained)}")
+    if to_train:
+        phrases.append(f"to train: {', '.join(to_train)}")
     return "; ".join(phrases)
 
 
-def findings_rst(dataset: str, claims: pd.DataFrame, evidence: pd.DataFrame, untrained: list[str]) -> str:
+def findings_rst(dataset: str, claims: pd.DataFrame, evidence: pd.DataFrame, untrained: dict[str, str]) -> str:
     """One dataset's verdicts as a narrow RST table (it has to fit a laptop's first screen), then
-    the evidence of each claim in a line, then what was not trained and what training it costs."""
+    the evidence of each claim in a line, then what was not trained (``untrained``: each
+    variant's line of what training it costs)."""
     lines = [f"**What this run found on {rst_text(dataset)}.** {rst_text(decided_sentence(claims))} "
              "Intervals and margins: Comparison_ (0 headline).", "",
              ".. list-table::", "   :header-rows: 1", "   :widths: 12 66 22", "",
@@ -54,13 +55,13 @@ def findings_rst(dataset: str, claims: pd.DataFrame, evidence: pd.DataFrame, unt
                   f"     - **{rst_text(r['verdict'])}**"]
     lines += ["", "**Evidence.**", ""]
     for r in claims.to_dict("records"):
-        phrase = evidence_phrase(evidence[evidence["claim"] == r["claim"]])
+        phrase = evidence_phrase(evidence[evidence["claim"] == r["claim"]], set(untrained))
         if phrase:
             lines.append(f"- {rst_text(r['label'])}: {rst_text(phrase)}")
     lines.append("")
     if untrained:
         lines += [f"**Audited, not trained in this run** ({rst_text(WHERE_TO_TRAIN)}):", ""]
-        lines += [f"- {rst_text(line)}" for line in untrained]
+        lines += [f"- {rst_text(line)}" for line in untrained.values()]
         lines.append("")
     return "\n".join(lines)
 
