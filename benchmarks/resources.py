@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-RULE_OF_FILE = re.compile(r"(?:^|_)(train|evaluate|prepare_data|separable_sweep)_benchmark\.tsv$")
+RULE_OF_FILE = re.compile(r"(?:^|_)(train|evaluate|prepare_data|separable_sweep|speed_audit)_benchmark\.tsv$")
 
 
 def rule_of(path: Path) -> str:

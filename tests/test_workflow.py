@@ -95,6 +95,7 @@ def test_every_heavy_job_leaves_a_benchmark_file(study_run):
     rows = {line.split()[0]: line.split() for line in report.splitlines()[2:]}
     assert rows["train"][1] == "6" and rows["evaluate"][1] == "6" and rows["audit_model"][1] == "4"
     assert rows["train_budget"][1] == "2"  # the budget checks of small and small-elastic
+    assert rows["speed_audit"][1] == "1"
 
 
 def test_comparison_outputs(study_run):
