@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from cnnstudy.claims import NOT_TESTED, UNITS, decided_sentence
+from cnnstudy.claims import EXACT, NOT_TESTED, UNITS, decided_sentence
 from cnnstudy.speed import WHERE_TO_TRAIN
 
 RST_SPECIAL = re.compile(r"([\\*`|_\[\]])")
@@ -33,7 +33,7 @@ def evidence_phrase(tests: pd.DataFrame, untrained: set[str]) -> str:
         if not r["difference"]:
             to_train += [name for name in r["test"].split(" vs ") if name in untrained and name not in to_train]
             continue
-        exact = not r["interval"] or r["interval"] == f"{r['difference']} to {r['difference']}"
+        exact = r["measure"] in EXACT  # audit counts: no interval
         phrases.append(f"{r['test']}, {UNITS[r['measure']]}: {r['difference']}"
                        + ("" if exact else f" ({r['interval']})")
                        + (", not trained far enough" if r["verdict"] == NOT_TESTED else ""))

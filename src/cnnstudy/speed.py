@@ -9,7 +9,6 @@ per-repeat ratios, not the raw times, carry the comparison.
 
 from __future__ import annotations
 
-import json
 import math
 from functools import partial
 from typing import Any
@@ -42,10 +41,11 @@ def time_variants(specs: dict[str, dict[str, Any]], batch: int, repeats: int, st
                   warmup: int) -> list[dict[str, Any]]:
     """Per variant and repeat: the median training step per image (ms) and the median
     single-image inference latency (ms), each over ``steps`` timed calls after ``warmup``."""
-    first_of = {}  # variants with the same spec (e.g. clean and elastic training) are one net: timed once
+    # variants with the same spec (e.g. clean and elastic training) are one net: timed once
+    timed_as = {}
     for name, spec in specs.items():
-        first_of.setdefault(json.dumps(spec, sort_keys=True), name)
-    timers = {name: step_timer(specs[name], batch) for name in first_of.values()}
+        timed_as[name] = next((other for other in timed_as.values() if specs[other] == spec), name)
+    timers = {name: step_timer(specs[name], batch) for name in dict.fromkeys(timed_as.values())}
     rows = []
     for repeat in range(repeats):
         timed = {}
@@ -57,8 +57,7 @@ def time_variants(specs: dict[str, dict[str, Any]], batch: int, repeats: int, st
             with torch.inference_mode():
                 latency = median_seconds(partial(model, torch.randn(1, *MNIST_SHAPE)), steps, first + 1)
             timed[name] = {"train_ms": 1e3 * step_seconds / batch, "latency_ms": 1e3 * latency}
-        rows += [{"variant": name, "repeat": repeat, **timed[first_of[json.dumps(spec, sort_keys=True)]]}
-                 for name, spec in specs.items()]
+        rows += [{"variant": name, "repeat": repeat, **timed[timed_as[name]]} for name in specs]
     return rows
 
 
