@@ -24,10 +24,9 @@ wildcard_constraints:
 
 
 # Light jobs run on the submitting host, also under a cluster executor: the aggregates and
-# figures take seconds, and preparing data may download it (compute nodes often have no internet).
+# figures take seconds (rules/data.smk and rules/bundle.smk name theirs).
 localrules:
     all,
-    prepare_data,
     audit_summary,
     summarise,
     significance,
@@ -38,10 +37,17 @@ localrules:
     landing_page,
 
 
-include: "rules/data.smk"
 include: "rules/audit.smk"
-include: "rules/train.smk"
-include: "rules/evaluate.smk"
+include: "rules/bundle.smk"
+
+
+if not BUNDLE:  # with run.bundle, the runs' results come from it (rules/bundle.smk)
+
+    include: "rules/data.smk"
+    include: "rules/train.smk"
+    include: "rules/evaluate.smk"
+
+
 include: "rules/compare.smk"
 
 

@@ -3,11 +3,14 @@
 #   1. the test suite's CUDA tests (pytest -m cuda);
 #   2. a short full-data training of two variants through the workflow (config/full.yaml with
 #      training.device: cuda, one seed, --epochs epochs), and their measured throughput;
-#   3. benchmarks/study_cost.py --device cuda for every variant of config/full.yaml, which
+#   3. with --jobs-per-gpu N (N > 1): N seeds of the first variant at once on the device
+#      (training.jobs_per_gpu N, --resources gpu=N), their combined training rate against the
+#      one job of step 2: the benchmark ratio of sharing a GPU;
+#   4. benchmarks/study_cost.py --device cuda for every variant of config/full.yaml, which
 #      prints the projected wall time of the full study on this GPU.
 # The MNIST files: --data, else resources/mnist, ../shared/data/mnist or shared/data/mnist.
 # Usage: bash benchmarks/gpu_check.sh [--device cuda|cpu] [--data DIR] [--source mnist|idx]
-#                                     [--epochs 1] [--train-images N] [--variants "a b"]
+#                                     [--epochs 1] [--train-images N] [--variants "a b"] [--jobs-per-gpu N]
 # --device cpu runs the same steps on the CPU (the test suite does, on a small idx folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +24,7 @@ source=mnist
 epochs=1
 train_images=null
 variants="ciresan-4conv residual"
+jobs_per_gpu=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device=$2; shift 2 ;;
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
     --epochs) epochs=$2; shift 2 ;;
     --train-images) train_images=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
+    --jobs-per-gpu) jobs_per_gpu=$2; shift 2 ;;
     *) echo "gpu_check: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -87,6 +92,34 @@ print(f"  {run.parts[-2]:24s} {digits * len(seconds) / seconds.sum():8.0f} train
 EOF
 done
 
-echo "== 3. the full study's cost on this device"
-"$python" benchmarks/study_cost.py --configfile config/full.yaml --device "$device"
+first=${variants%% *}
+if [ "$jobs_per_gpu" -gt 1 ]; then
+  echo "== 3. $jobs_per_gpu jobs of $first sharing the device (training.jobs_per_gpu $jobs_per_gpu)"
+  printf 'run: {seeds: [%s]}\ntraining: {jobs_per_gpu: %s}\n' "$(seq -s, 0 $(( jobs_per_gpu - 1 )))" "$jobs_per_gpu" \
+    > "$work/config/shared.yaml"
+  mv "$work/results/check/$first" "$work/alone"
+  shared_targets=$(for s in $(seq 0 $(( jobs_per_gpu - 1 ))); do printf 'results/check/%s/seed%s/model.pt ' "$first" "$s"; done)
+  (cd "$work" && "$python" -m snakemake $shared_targets --cores $(( 2 * jobs_per_gpu )) --resources gpu=$jobs_per_gpu \
+      --configfile $overlays config/shared.yaml >shared.log 2>&1) || { tail -n 30 "$work/shared.log"; exit 1; }
+  "$python" - "$work/alone/seed0/history.csv" "$work/results/check/$first" "$jobs_per_gpu" <<'EOF'
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def steady(history: pd.DataFrame) -> float:
+    """Mean seconds per epoch, the first epoch's one-off costs left out where there are more."""
+    return float((history.iloc[1:] if len(history) > 1 else history)["seconds"].mean())
+
+
+alone, runs, jobs = steady(pd.read_csv(sys.argv[1])), Path(sys.argv[2]), int(sys.argv[3])
+shared = [steady(pd.read_csv(runs / f"seed{seed}" / "history.csv")) for seed in range(jobs)]
+print(f"  {jobs} jobs sharing the device: {sum(alone / s for s in shared):.2f}x the training rate of one job "
+      f"alone (an epoch: {alone:.1f} s alone, {sum(shared) / jobs:.1f} s per job shared)")
+EOF
+fi
+
+echo "== 4. the full study's cost on this device"
+"$python" benchmarks/study_cost.py --configfile config/full.yaml --device "$device" --jobs-per-gpu "$jobs_per_gpu"
 echo "== gpu_check done in $(( $(date +%s) - started )) s"

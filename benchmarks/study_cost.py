@@ -31,7 +31,14 @@ from pathlib import Path
 import torch
 import yaml
 
-from cnnstudy.config import budget_variants, load_config, trained_variants, training_defaults, variant_training
+from cnnstudy.config import (
+    budget_variants,
+    load_config,
+    trained_variants,
+    training_defaults,
+    variant_seeds,
+    variant_training,
+)
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
 from cnnstudy.timing import seconds
@@ -90,15 +97,92 @@ def throughput(spec: dict, batch_size: int, device: torch.device, precision: str
     return steps * batch_size / added
 
 
+def plan_rows(config: dict, rate_of: Callable[[str], tuple[float, int, str]], cores: int, on_gpu: bool) -> list[dict]:
+    """What each trained variant costs: per seed a training and an evaluation job (``job_s``),
+    its seeds (``variants.<name>.seeds``, else ``run.seeds``), and for a variant whose accuracy
+    decides a claim its budget check (``budget_s``: one run with twice the epochs, then every run
+    scored on the whole validation split). ``rate_of(name)``: training images/s, threads, precision."""
+    rows = []
+    for dataset in config["run"]["datasets"]:
+        train, validation, test = split_sizes(config["datasets"][dataset])
+        checked = budget_variants(config)
+        for name in trained_variants(config):
+            training = variant_training(config, name)
+            rate, threads, precision = rate_of(name)
+            threads = min(threads, cores)
+            seeds = len(variant_seeds(config, name))
+            digits = train if training["train_images"] is None else min(train, training["train_images"])
+            epochs = training["epochs"]
+            watched = validation if training["epoch_validation_images"] is None else min(
+                validation, training["epoch_validation_images"])
+            job = (epochs * (digits + FORWARD_SHARE * watched) + FORWARD_SHARE * (test + 300)) / rate
+            job += 2 * JOB_OVERHEAD_S  # a training and an evaluation job
+            long = score = 0.0
+            if name in checked:
+                long = 2 * epochs * (digits + FORWARD_SHARE * watched) / rate + JOB_OVERHEAD_S
+                score = (seeds + 1) * FORWARD_SHARE * validation / rate + JOB_OVERHEAD_S
+            rows.append({"variant": name, "threads": threads, "precision": precision, "rate": rate, "epochs": epochs,
+                         "digits": digits, "seeds": seeds, "job_s": job, "budget_s": long + score, "long_s": long,
+                         "share": 1 if on_gpu else threads})
+    return rows
+
+
+def busy_seconds(rows: list[dict]) -> float:
+    """Core- (or GPU-) seconds of every training, evaluation and budget check of the plan."""
+    return sum((row["seeds"] * row["job_s"] + row["budget_s"]) * row["share"] for row in rows)
+
+
+def claims_by_cost(config: dict, rows: list[dict], parallel: int, minutes: float) -> list[dict]:
+    """The config's claims, cheapest first, each with the variants its deciding accuracy tests
+    train (cost tests train nothing), its own cost, the wall time of it and every cheaper claim
+    together (a variant shared by two claims counted once) and whether that fits ``minutes``."""
+    cost = {row["variant"]: busy_seconds([row]) for row in rows}
+    needs = []
+    for name, claim in config["claims"].items():
+        variants = sorted({v for test in claim["tests"] if test.get("role", "decides") == "decides"
+                           and test.get("measure", "accuracy") in ("accuracy", "gap")
+                           for v in (test["variant"], test["reference"])} & set(cost))
+        needs.append({"claim": name, "label": claim.get("label", name), "variants": variants,
+                      "own_s": sum(cost[v] for v in variants)})
+    chosen: set[str] = set()
+    for need in sorted(needs, key=lambda n: n["own_s"]):
+        chosen |= set(need["variants"])
+        need["wall_s"] = sum(cost[v] for v in chosen) / parallel
+        need["fits"] = need["wall_s"] <= 60 * minutes
+    return sorted(needs, key=lambda n: n["wall_s"])
+
+
+def recorded_rates(path: Path) -> dict[str, tuple[float, str]]:
+    """Training images/s measured elsewhere (e.g. on a GPU): variant -> (rate, where measured)."""
+    import csv
+
+    with open(path, newline="") as stream:
+        return {row["variant"]: (float(row["images_per_s"]), row["measured_on"]) for row in csv.DictReader(stream)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", help="an overlay on config/config.yaml, e.g. config/full.yaml")
     parser.add_argument("--cores", type=int, default=os.cpu_count(), help="cores the run gets (default: all)")
     parser.add_argument("--gpus", type=int, default=1, help="GPUs the run gets, with a GPU device (default: 1)")
+    parser.add_argument("--jobs-per-gpu", type=int, default=1,
+                        help="jobs sharing one GPU (training.jobs_per_gpu); the gain is bounded, not measured")
+    parser.add_argument("--shared-gain", type=float, default=1.0,
+                        help="with --jobs-per-gpu: the training rate of N jobs together over one alone, as "
+                             "benchmarks/gpu_check.sh measured it (default 1: no gain assumed)")
     parser.add_argument("--seconds", type=float, default=1.0,
                         help="training time to measure per net, beyond a one-step fit (default: 1)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", help="override training.precision (e.g. fp32)")
+    parser.add_argument("--rates", type=Path,
+                        help="CSV of recorded training rates (variant, images_per_s, measured_on) in place of "
+                             "timing here, e.g. benchmarks/rates/h200-bf16.csv: a GPU projection without one")
+    parser.add_argument("--seeds", type=int,
+                        help="give every variant this many seeds (ignore variants.<name>.seeds): the plan before "
+                             "per-variant seeds, to compare")
+    parser.add_argument("--fit", type=float, metavar="MINUTES",
+                        help="list the claims cheapest first and which fit in this many minutes of training; the "
+                             "last line names the variants of those that fit (benchmarks/gpu_study.sh reads it)")
     parser.add_argument("--both-kinds", action="store_true",
                         help="also estimate the run as a laptop without AVX-512 (AVX2 emulation, fp32)")
     args = parser.parse_args()
@@ -106,51 +190,67 @@ def main() -> None:
         estimate_avx2(sys.argv[1:])
     keep_freed_memory()  # as a workflow job does (cnnstudy.jobs.job)
     config = load_config(ROOT, *filter(None, [args.configfile]))
-    device = pick_device(args.device)
-    seeds = len(config["run"]["seeds"])
-    machine = torch.cuda.get_device_name(device) if device.type == "cuda" else \
-        f"CPU {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores"
-    print(f"{args.configfile or 'config/config.yaml'} on {machine}; {seeds} seed(s)")
-    print(f"{'variant':24s} {'threads':>7s} {'precision':>9s} {'img/s':>7s} {'epochs':>6s} {'digits':>7s} "
-          f"{'job s':>7s}")
-    rates: dict[str, float] = {}
-    busy_seconds, longest = 0.0, 0.0
-    for dataset in config["run"]["datasets"]:
-        train, validation, test = split_sizes(config["datasets"][dataset])
-        checked = budget_variants(config)
-        for name in trained_variants(config):
+    if args.seeds is not None:
+        config["run"]["seeds"] = list(range(args.seeds))
+        for variant in config["variants"].values():
+            variant.pop("seeds", None)
+    if args.rates is not None:
+        recorded = recorded_rates(args.rates)
+        machine, on_gpu = "; ".join(sorted({where for _, where in recorded.values()})), True
+
+        def rate_of(name: str) -> tuple[float, int, str]:
+            if name not in recorded:
+                raise SystemExit(f"study_cost: {args.rates} has no rate for variant {name!r}")
+            return recorded[name][0], 1, "as recorded"
+    else:
+        device = pick_device(args.device)
+        on_gpu = device.type == "cuda"
+        machine = torch.cuda.get_device_name(device) if on_gpu else \
+            f"CPU {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} cores"
+        rates: dict[str, float] = {}
+
+        def rate_of(name: str) -> tuple[float, int, str]:
             variant, training = config["variants"][name], variant_training(config, name)
             threads = min(training["threads"], args.cores)  # a job gets no more
-            share = threads if device.type == "cpu" else 1  # of the cores, or of one GPU
             torch.set_num_threads(threads)
             precision = pick_precision(args.precision or training["precision"], device)
             key = cost_key(variant["model"]) + precision + str(threads)
             if key not in rates:
                 rates[key] = throughput(variant["model"], training["batch_size"], device, precision, args.seconds)
-            rate = rates[key]
-            digits = train if training["train_images"] is None else min(train, training["train_images"])
-            epochs = training["epochs"]
-            watched = validation if training["epoch_validation_images"] is None else min(
-                validation, training["epoch_validation_images"])
-            job = (epochs * (digits + FORWARD_SHARE * watched) + FORWARD_SHARE * (test + 300)) / rate
-            job += 2 * JOB_OVERHEAD_S  # a training and an evaluation job
-            busy_seconds += seeds * job * share
-            longest = max(longest, job)
-            if name in checked:  # twice the epochs once, then every run scored on the whole validation split
-                long = 2 * epochs * (digits + FORWARD_SHARE * watched) / rate + JOB_OVERHEAD_S
-                score = (seeds + 1) * FORWARD_SHARE * validation / rate + JOB_OVERHEAD_S
-                busy_seconds += (long + score) * share
-                longest = max(longest, long)
-            print(f"{name:24s} {threads:7d} {precision:>9s} {rate:7.0f} {epochs:6d} {digits:7,d} {job:7.0f}"
-                  + (" (+ budget check)" if name in checked else ""), flush=True)
-    if device.type == "cpu":
-        parallel, unit = min(args.cores, os.cpu_count() or 1), "core"
-    else:  # one job per GPU (resources: gpu=1)
-        parallel, unit = args.gpus, "GPU"
+            return rates[key], threads, precision
+
+    rows = plan_rows(config, rate_of, args.cores, on_gpu)
+    print(f"{args.configfile or 'config/config.yaml'} on {machine}; "
+          f"{sum(row['seeds'] for row in rows)} trainings (seeds per variant below)")
+    print(f"{'variant':24s} {'threads':>7s} {'precision':>11s} {'img/s':>7s} {'epochs':>6s} {'digits':>7s} "
+          f"{'seeds':>5s} {'job s':>7s}")
+    for row in rows:
+        print(f"{row['variant']:24s} {row['threads']:7d} {row['precision']:>11s} {row['rate']:7.0f} {row['epochs']:6d} "
+              f"{row['digits']:7,d} {row['seeds']:5d} {row['job_s']:7.0f}" + (" (+ budget check)" if row["budget_s"] else ""))
+    busy = busy_seconds(rows)
+    longest = max([row["job_s"] for row in rows] + [row["long_s"] for row in rows])
+    parallel, unit = (args.gpus, "GPU") if on_gpu else (min(args.cores, os.cpu_count() or 1), "core")
     fixed = 60.0  # data, audits, the separable sweep, the comparison and its figures
-    wall = max(busy_seconds / parallel, longest) + fixed
-    print(f"training and evaluation: {busy_seconds / 60:.1f} {unit}-minutes; "
+    wall = max(busy / parallel, longest) + fixed
+    print(f"training and evaluation: {busy / 60:.1f} {unit}-minutes; "
           f"estimated wall time with {parallel} {unit}(s): {wall / 60:.1f} minutes")
+    if args.fit is not None:
+        gain = args.shared_gain if on_gpu and args.jobs_per_gpu > 1 else 1.0
+        print(f"claims cheapest first, training on {parallel} {unit}(s)"
+              f"{f' at {gain:g}x with {args.jobs_per_gpu} jobs each' if gain != 1 else ''}, {args.fit:g} minutes:")
+        fitting: list[str] = []
+        for need in claims_by_cost(config, rows, parallel * gain, args.fit):
+            print(f"  {need['label']:16s} {need['own_s'] / 60:7.1f} {unit}-min alone, {need['wall_s'] / 60:7.1f} min "
+                  f"with the cheaper ones  {'fits' if need['fits'] else 'does not fit'}  "
+                  f"({', '.join(need['variants']) or 'no training: audits only'})")
+            if need["fits"]:
+                fitting += [v for v in need["variants"] if v not in fitting]
+        print(f"variants: {','.join(fitting)}")
+    if on_gpu and args.jobs_per_gpu > 1:
+        shared = max(busy / (parallel * args.jobs_per_gpu), longest) + fixed
+        print(f"with {args.jobs_per_gpu} jobs per GPU: between {shared / 60:.1f} minutes ({args.jobs_per_gpu} jobs "
+              f"each as fast as one alone) and {wall / 60:.1f} (no gain); the shared rate is not measured yet: "
+              "benchmarks/gpu_check.sh on the GPU measures it")
 
 
 def estimate_avx2(arguments: list[str]) -> None:

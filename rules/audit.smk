@@ -85,30 +85,32 @@ rule separable_sweep:
         "../scripts/separable_sweep.py"
 
 
-rule speed_audit:
-    """Time every variant on random weights (training step, latency), interleaved: the speed claims."""
-    output:
-        csv="results/audit/speed/timings.csv",
-        html=report(
-            "results/audit/speed/timings.html",
-            caption="../report/speed_audit.rst",
-            category="Audit",
-            subcategory="Speed",
-            labels={"model": "every variant", "item": "speed"},
-        ),
-    log:
-        "logs/audit/speed_audit.log",
-    benchmark:
-        "logs/audit/speed_audit_benchmark.tsv"
-    conda:
-        "../envs/cnnstudy.yaml"
-    threads: 1
-    resources:
-        mem_mb=per_attempt(3000),
-        runtime=per_attempt(15),
-    params:
-        specs={name: variant["model"] for name, variant in config["variants"].items()},
-        speed=config["audit"]["speed"],
-        code=library_code("speed_audit.py"),
-    script:
-        "../scripts/speed_audit.py"
+if not BUNDLE:  # with run.bundle, the timings come from the machine that trained
+
+    rule speed_audit:
+        """Time every variant on random weights (training step, latency), interleaved: the speed claims."""
+        output:
+            csv="results/audit/speed/timings.csv",
+            html=report(
+                "results/audit/speed/timings.html",
+                caption="../report/speed_audit.rst",
+                category="Audit",
+                subcategory="Speed",
+                labels={"model": "every variant", "item": "speed"},
+            ),
+        log:
+            "logs/audit/speed_audit.log",
+        benchmark:
+            "logs/audit/speed_audit_benchmark.tsv"
+        conda:
+            "../envs/cnnstudy.yaml"
+        threads: 1
+        resources:
+            mem_mb=per_attempt(3000),
+            runtime=per_attempt(15),
+        params:
+            specs={name: variant["model"] for name, variant in config["variants"].items()},
+            speed=config["audit"]["speed"],
+            code=library_code("speed_audit.py"),
+        script:
+            "../scripts/speed_audit.py"

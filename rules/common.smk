@@ -36,6 +36,7 @@ from cnnstudy.config import (
     check_numbers,
     comparison_pairs,
     trained_variants,
+    variant_seeds,
     variant_training,
 )
 from cnnstudy.codehash import code_hash
@@ -64,11 +65,12 @@ def validate_config(config):
 validate_config(config)
 
 DATASETS = config["run"]["datasets"]
-SEEDS = config["run"]["seeds"]
 VARIANTS = list(config["variants"])
 TRAINED = trained_variants(config)
 DISTORTIONS = list(config["distortions"])
 AUDIT_MODELS = list(audit_specs(config))
+BUNDLE = config["run"]["bundle"]  # a bundle of results made elsewhere: restore it, train nothing
+BUNDLE_ARCHIVE = "results/bundle.tar.gz"
 
 
 def stop_if_read_only(roots):
@@ -113,6 +115,8 @@ def compare_file(name, dataset="{dataset}"):
 
 
 def data_targets():
+    if BUNDLE:  # the splits stay where the trainings ran; the bundle brings the report's data items
+        return [m for m in bundle_members() if m.endswith((".html", ".png"))]
     targets = []
     for dataset in DATASETS:
         targets += expand(
@@ -139,7 +143,7 @@ def audit_targets():
 
 
 def run_targets():
-    return expand(RUN_FILE, dataset=DATASETS, variant=TRAINED, seed=SEEDS, name="metrics.json")
+    return [run_file("metrics.json", dataset, variant, seed) for dataset in DATASETS for variant, seed in RUNS]
 
 
 COMPARE_FILES = [
@@ -166,9 +170,10 @@ def landing_page():
     return str(written.resolve()) if written.exists() else "report/workflow.rst"
 
 
-# Every (variant, seed) run of a dataset, in the order of per_run's file lists: the comparison
-# scripts get it as params.runs and pair each file with its run, never parsing paths.
-RUNS = [[variant, seed] for variant in TRAINED for seed in SEEDS]
+# Every (variant, seed) run of a dataset, each variant with its own seeds (variants.<name>.seeds,
+# else run.seeds), in the order of per_run's file lists: the comparison scripts get it as
+# params.runs and pair each file with its run, never parsing paths.
+RUNS = [[variant, seed] for variant in TRAINED for seed in variant_seeds(config, variant)]
 
 
 def per_run(name):
@@ -213,8 +218,26 @@ def uses_gpu(wildcards):
 
 
 def training_plans():
-    """Epochs and training digits of every variant, for the cost of those a run does not train."""
-    return {name: {key: variant_training(config, name)[key] for key in ("epochs", "train_images")} for name in VARIANTS}
+    """Epochs, training digits and seeds of every variant, for the cost of those a run does not train."""
+    return {
+        name: {
+            **{key: variant_training(config, name)[key] for key in ("epochs", "train_images")},
+            "seeds": len(variant_seeds(config, name)),
+        }
+        for name in VARIANTS
+    }
+
+
+def first_seed(wildcards):
+    """The seed of a variant's budget run: its first."""
+    return variant_seeds(config, wildcards.variant)[0]
+
+
+def seed_runs(name):
+    """Input function: one file of every seed's run of the wildcards' variant."""
+    return lambda wildcards: [
+        run_file(name, wildcards.dataset, wildcards.variant, seed) for seed in variant_seeds(config, wildcards.variant)
+    ]
 
 
 def report_variants():
@@ -233,3 +256,80 @@ def budget_checks(wildcards):
     return [
         BUDGET_FILE.format(dataset=wildcards.dataset, variant=v, name="check.json") for v in budget_variants(config)
     ]
+
+
+# The report's data items in a bundle, as the data rules label them.
+BUNDLED_REPORT_ITEMS = {
+    "summary.html": ("../report/bundled_data_summary.rst", "splits and class counts"),
+    "_preview.png": ("../report/bundled_distortion_preview.rst", "distortion {}"),
+}
+
+
+def bundle_members():
+    """The files a report is built from, without checkpoints: every run's metrics, predictions,
+    speed and history, the budget checks, the test split and data summaries, the speed audit."""
+    members = []
+    for dataset in DATASETS:
+        for variant, seed in RUNS:
+            members += [
+                run_file(name, dataset, variant, seed)
+                for name in ("metrics.json", "predictions.csv", "speed.json", "history.csv")
+            ]
+        members += [BUDGET_FILE.format(dataset=dataset, variant=v, name="check.json") for v in budget_variants(config)]
+        members += [f"results/{dataset}/data/{name}" for name in ("test.npz", "summary.csv", "summary.html")]
+        members += [f"results/{dataset}/data/distorted/{d}_preview.png" for d in DISTORTIONS]
+    return members + ["results/audit/speed/timings.csv", "results/audit/speed/timings.html"]
+
+
+def bundle_manifest():
+    """What the bundled results were made with, checked where the report is built: the split of
+    each dataset and every trained variant's model, data and result-changing training settings."""
+    split_keys = ("source", "test_size", "validation_fraction", "split_seed", "cap")
+    return {
+        "datasets": {name: {k: config["datasets"][name].get(k) for k in split_keys} for name in DATASETS},
+        "distortions": {name: config["distortions"][name] for name in DISTORTIONS},
+        "variants": {
+            name: {
+                "model": config["variants"][name]["model"],
+                "train_data": config["variants"][name]["train_data"],
+                "training": {k: v for k, v in variant_training(config, name).items() if k not in NON_RESULT_KEYS},
+            }
+            for name in TRAINED
+        },
+        "speed_audit": config["audit"]["speed"],
+    }
+
+
+def check_bundle():
+    """Before any job: the bundle exists and was made with this config's settings (one line if not)."""
+    from cnnstudy.bundle import check_manifest, read_manifest
+    from cnnstudy.errors import DataError
+
+    try:
+        check_manifest(BUNDLE, read_manifest(BUNDLE), bundle_manifest(), bundle_members())
+    except DataError as error:
+        raise WorkflowError(f"config key run.bundle: {error}") from None
+
+
+if BUNDLE:
+    check_bundle()
+
+
+def bundled_output(member):
+    """A bundle member as an output: the data summaries and previews stay report items."""
+    for ending, (caption, item) in BUNDLED_REPORT_ITEMS.items():
+        if member.endswith(ending):
+            dataset = member.split("/")[1]
+            name = Path(member).name.removesuffix("_preview.png")
+            return report(
+                member, caption=caption, category="Data", labels={"dataset": dataset, "item": item.format(name)}
+            )
+    if member.endswith("timings.html"):
+        return report(
+            member,
+            caption="../report/speed_audit.rst",
+            category="Audit",
+            subcategory="Speed",
+            labels={"model": "every variant", "item": "speed"},
+        )
+    return member

@@ -79,7 +79,6 @@ rule significance:
         stats=config["stats"],
         runs=RUNS,
         plans=training_plans(),
-        seeds=SEEDS,
     script:
         "../scripts/significance.py"
 
@@ -193,7 +192,6 @@ rule landing_page:
         "../envs/cnnstudy.yaml"
     params:
         datasets=DATASETS,
-        seeds=SEEDS,
         code=library_code("landing_page.py"),
     script:
         "../scripts/landing_page.py"

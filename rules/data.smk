@@ -1,6 +1,11 @@
 # Data stage: prepared splits (train, validation carved from it, test) with provenance, and elastically distorted training copies.
 
 
+# on the submitting host under a cluster executor: preparing data may download (compute nodes often have no internet)
+localrules:
+    prepare_data,
+
+
 rule prepare_data:
     output:
         train="results/{dataset}/data/train.npz",

@@ -20,6 +20,7 @@ rule evaluate:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
         gpu=uses_gpu,
+        jobs_per_gpu=training_resource("jobs_per_gpu"),
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         evaluation=config["evaluation"],

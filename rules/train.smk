@@ -21,6 +21,7 @@ rule train:
         mem_mb=per_attempt(training_resource("mem_mb")),
         runtime=per_attempt(training_resource("runtime")),
         gpu=uses_gpu,
+        jobs_per_gpu=training_resource("jobs_per_gpu"),
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         training=training_params,
@@ -45,18 +46,19 @@ use rule train as train_budget with:
         mem_mb=per_attempt(training_resource("mem_mb")),
         runtime=per_attempt(lambda wildcards: 2 * training_resource("runtime")(wildcards)),
         gpu=uses_gpu,
+        jobs_per_gpu=training_resource("jobs_per_gpu"),
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         training=lambda wildcards: {**training_params(wildcards), "epochs": 2 * training_params(wildcards)["epochs"]},
         code=library_code("train.py"),
         resume="resume/{dataset}/{variant}/budget.pt",
-        seed=SEEDS[0],
+        seed=first_seed,
 
 
 rule budget_check:
     """Score every seed's run and the twice-as-long one on the validation split: was the variant trained far enough?"""
     input:
-        base=lambda wildcards: [run_file("model.pt", wildcards.dataset, wildcards.variant, seed) for seed in SEEDS],
+        base=seed_runs("model.pt"),
         long=budget_file("model.pt"),
         validation="results/{dataset}/data/validation.npz",
     output:
@@ -70,6 +72,7 @@ rule budget_check:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(30),
         gpu=uses_gpu,
+        jobs_per_gpu=training_resource("jobs_per_gpu"),
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         batch_size=config["evaluation"]["batch_size"],

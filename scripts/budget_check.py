@@ -12,6 +12,7 @@ from cnnstudy.runtime import memory_format, pick_device, pick_precision
 
 # the declared thread count, not the cores Snakemake grants: threads change the logits
 with job(snakemake.log[0], snakemake.params.code, snakemake.params.threads, gpu=snakemake.resources.gpu > 0,
+         jobs_per_gpu=snakemake.resources.jobs_per_gpu,
          granted=snakemake.threads) as log:
     params, variant = snakemake.params, snakemake.wildcards.variant
     device = pick_device(params.device)

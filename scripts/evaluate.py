@@ -16,7 +16,8 @@ from cnnstudy.runtime import memory_format, pick_device, pick_precision
 
 # the declared thread count, not the cores Snakemake grants: threads change the logits
 with job(snakemake.log[0], snakemake.params.code, snakemake.params.evaluation["threads"],
-         gpu=snakemake.resources.gpu > 0, granted=snakemake.threads) as log:
+         gpu=snakemake.resources.gpu > 0,
+         jobs_per_gpu=snakemake.resources.jobs_per_gpu, granted=snakemake.threads) as log:
     wildcards, settings = snakemake.wildcards, snakemake.params.evaluation
     model, meta = load_checkpoint(snakemake.input.checkpoint, wildcards.variant, dict(snakemake.params.model))
     device = pick_device(snakemake.params.device)

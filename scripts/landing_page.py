@@ -13,7 +13,7 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     findings = []
     for dataset, claims, evidence, untrained in zip(snakemake.params.datasets, snakemake.input.claims,
                                                      snakemake.input.evidence, snakemake.input.untrained):
-        lines = {row["variant"]: untrained_line(row, len(snakemake.params.seeds))
+        lines = {row["variant"]: untrained_line(row)
                  for row in pd.read_csv(untrained).to_dict("records")}
         findings.append(findings_rst(dataset, pd.read_csv(claims, keep_default_na=False),
                                      pd.read_csv(evidence, keep_default_na=False), lines))

@@ -29,10 +29,10 @@ with job(snakemake.log[0], snakemake.params.code) as log:
                 title=f"Paired comparisons on {dataset}: accuracy difference with its 95% interval", note=method)
     splits = pd.read_csv(snakemake.input.data).set_index("split")["count"]
     untrained = untrained_table([name for name in params.plans if name not in set(summary["variant"])], audits,
-                                speeds, params.plans, int(splits["train"]), len(params.seeds))
+                                speeds, params.plans, int(splits["train"]))
     write_table(untrained, snakemake.output.untrained_csv, None, title="")
     scope = scope_sentence(summary, verdicts, list(untrained["variant"]))
-    untrained_lines = [untrained_line(row, len(params.seeds)) for row in untrained.to_dict("records")]
+    untrained_lines = [untrained_line(row) for row in untrained.to_dict("records")]
     write_table(evidence, snakemake.output.evidence_csv, None, title="")
     write_table(verdicts, snakemake.output.claims_csv, snakemake.output.claims,
                 title=f"The original report's conclusions, judged on {dataset}", note=scope + " " + method)

@@ -11,6 +11,7 @@ params, inputs, outputs, wildcards = snakemake.params, snakemake.input, snakemak
 snapshots = variant_training(snakemake.config, wildcards.variant)["snapshots"]
 # the declared thread count, not the cores Snakemake grants: threads change the weights
 with job(snakemake.log[0], params.code, params.training["threads"], gpu=snakemake.resources.gpu > 0,
+         jobs_per_gpu=snakemake.resources.jobs_per_gpu,
          granted=snakemake.threads) as log:
     run_training_job(
         run={"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(params.seed)},

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -126,13 +128,27 @@ SMALL_CONFIG = {
 }
 
 
+def rule_blocks(text: str):
+    """The text of each rule of a .smk file, dedented (a rule inside an ``if`` is indented):
+    from its ``rule``/``use rule`` line to the next line indented no deeper."""
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        head = re.match(r"( *)(?:use )?rule \w+", line)
+        if not head:
+            continue
+        indent, body = len(head.group(1)), [line]
+        for following in lines[index + 1:]:
+            if following.strip() and len(following) - len(following.lstrip(" ")) <= indent:
+                break
+            body.append(following)
+        yield textwrap.dedent("".join(body))
+
+
 def rules_with_scripts(workdir: Path = REPO):
     """(rule name, rule text, script path) of every rule of the workflow that runs a script."""
-    import re
-
     found, derived = {}, []
     for smk in sorted((workdir / "rules").glob("*.smk")):
-        for block in re.split(r"(?m)^(?=rule |use rule )", smk.read_text()):
+        for block in rule_blocks(smk.read_text()):
             rule, script = re.match(r"rule (\w+):", block), re.search(r'"\.\./(scripts/\w+\.py)"', block)
             if rule and script:
                 found[rule.group(1)] = workdir / script.group(1)

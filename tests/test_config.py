@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cnnstudy.config import check_config, check_numbers, comparison_pairs, variant_training
+from cnnstudy.config import check_config, check_numbers, comparison_pairs, variant_seeds, variant_training
 from cnnstudy.errors import ConfigError
 
 ROOT = Path(__file__).parents[1]
@@ -36,6 +36,9 @@ def test_default_config_passes(config):
     (lambda c: c["comparisons"].append({"variant": "x", "reference": "ciresan"}), r"comparisons\[1\].variant: 'x'"),
     (lambda c: c["datasets"].update(f={"source": "idx"}), r"datasets.f.path"),
     (lambda c: c["audit"]["models"].update(ciresan={"family": "alexnet"}), r"audit.models.ciresan: the name is taken"),
+    (lambda c: c["variants"]["ciresan-4conv-elastic"].update(seeds=[5, 6]),
+     r"claims.elastic.tests\[0\]: ciresan-4conv-elastic \(seeds \[5, 6\]\) and ciresan-4conv \(seeds \[0, 1, 2\]\) "
+     r"share no seed"),
 ])
 def test_cross_reference_errors_name_the_key(config, change, message):
     config = with_defaults(config)
@@ -48,6 +51,13 @@ def test_variant_training_overrides(config):
     config["variants"]["ciresan"]["training"] = {"epochs": 9}
     merged = variant_training(config, "ciresan")
     assert merged["epochs"] == 9 and merged["batch_size"] == config["training"]["batch_size"]
+
+
+def test_a_variant_trains_its_own_seeds_else_the_runs(config):
+    config["variants"]["ciresan-4conv-elastic"]["seeds"] = [0, 1, 2, 3, 4, 5, 6, 7]
+    assert variant_seeds(config, "ciresan-4conv-elastic") == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert variant_seeds(config, "ciresan-4conv") == config["run"]["seeds"] == [0, 1, 2]
+    check_config(with_defaults(config))  # they share seeds 0-2: the pair is judged on those
 
 
 def test_comparison_pairs_are_unique_and_ordered(config):

@@ -20,7 +20,7 @@ def test_each_claim_gets_its_own_device(tmp_path):
     first, lock_a = claim_gpu(["0", "1"], tmp_path)
     second, lock_b = claim_gpu(["0", "1"], tmp_path)
     assert {first, second} == {"0", "1"}
-    with pytest.raises(GpuError, match="no free GPU among"):
+    with pytest.raises(GpuError, match="no free GPU slot among"):
         claim_gpu(["0", "1"], tmp_path, timeout=0.2, poll=0.05)
     lock_a.close()
     third, lock_c = claim_gpu(["0", "1"], tmp_path, timeout=1)
@@ -49,6 +49,44 @@ def test_parallel_jobs_get_distinct_devices(tmp_path):
     assert sorted(job.communicate()[0].strip() for job in jobs) == ["0", "1", "2"]
 
 
+def test_n_jobs_share_a_device_and_spread_over_devices_first(tmp_path):
+    """jobs_per_gpu = 3 on two GPUs: six holders at most, three per device, one each before any second."""
+    held = [claim_gpu(["0", "1"], tmp_path, slots=3) for _ in range(6)]
+    devices = [gpu for gpu, _ in held]
+    assert devices[:2] in (["0", "1"], ["1", "0"])  # the second job takes the idle device, not a second slot
+    assert devices.count("0") == devices.count("1") == 3
+    with pytest.raises(GpuError, match=r"no free GPU slot among devices \['0', '1'\] with 3 job\(s\) each"):
+        claim_gpu(["0", "1"], tmp_path, timeout=0.2, poll=0.05, slots=3)  # a seventh: beyond N on every device
+    freed = devices.index("1")
+    held[freed][1].close()
+    again, lock = claim_gpu(["0", "1"], tmp_path, timeout=1, slots=3)
+    assert again == "1"  # the freed slot, on the device that lost a job
+    for _, handle in held[:freed] + held[freed + 1:] + [(again, lock)]:
+        handle.close()
+
+
+def test_concurrent_jobs_never_put_more_than_n_on_a_device(tmp_path):
+    """Eight processes race for 2 devices x 2 slots: four hold at once (two per device); the rest wait and
+    take the slots as they free, never a third job on a device."""
+    code = ("import time, sys; from pathlib import Path; from cnnstudy.gpus import claim_gpu;"
+            f" gpu, lock = claim_gpu(['0', '1'], Path(r'{tmp_path}'), timeout=30, poll=0.02, slots=2);"
+            " print(gpu, time.time(), flush=True); time.sleep(0.6); print(gpu, time.time(), flush=True)")
+    jobs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True) for _ in range(8)]
+    spans = []
+    for job in jobs:
+        (gpu, start), (_, end) = [line.split() for line in job.communicate()[0].split("\n") if line]
+        spans.append((gpu, float(start), float(end)))
+    for gpu, start, _ in spans:  # at the moment each job started: how many held its device
+        holding = sum(1 for g, s, e in spans if g == gpu and s <= start < e)
+        assert holding <= 2
+    assert {gpu for gpu, _, _ in spans} == {"0", "1"}
+
+
+def test_jobs_per_gpu_below_one_is_refused(tmp_path):
+    with pytest.raises(GpuError, match="training.jobs_per_gpu: 0 is below 1"):
+        claim_gpu(["0"], tmp_path, slots=0)
+
+
 def test_pin_gpu_narrows_cuda_visible_devices(tmp_path, monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     gpu, lock = pin_gpu(tmp_path)
@@ -56,6 +94,17 @@ def test_pin_gpu_narrows_cuda_visible_devices(tmp_path, monkeypatch):
 
     assert gpu == "3" and os.environ["CUDA_VISIBLE_DEVICES"] == "3"
     lock.close()
+
+
+def test_pin_gpu_passes_the_jobs_per_gpu_on(tmp_path, monkeypatch):
+    handles = []
+    for expected in ("3", "5", "3"):  # two devices, two slots each: spread, then share
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+        gpu, lock = pin_gpu(tmp_path, slots=2)
+        assert gpu == expected
+        handles.append(lock)
+    for handle in handles:
+        handle.close()
 
 
 def test_a_single_visible_device_is_taken_without_a_lock(tmp_path, monkeypatch):

@@ -38,13 +38,26 @@ def test_an_untrained_variant_gets_its_cost_and_where_to_train_it():
     audits = {"big": {"macs": 240_000_000, "params": 5_600_000}, "capped": {"macs": 1_000_000, "params": 10_000}}
     timings = pd.DataFrame([{"variant": "big", "repeat": r, "train_ms": ms, "latency_ms": 1.0}
                             for r, ms in enumerate([30.0, 40.0, 35.0])])
-    plans = {"big": {"epochs": 10, "train_images": None}, "capped": {"epochs": 4, "train_images": 100}}
-    table = untrained_table(["big", "capped"], audits, timings, plans, train_digits=800, seeds=3)
+    plans = {"big": {"epochs": 10, "train_images": None, "seeds": 3},
+             "capped": {"epochs": 4, "train_images": 100, "seeds": 2}}
+    table = untrained_table(["big", "capped"], audits, timings, plans, train_digits=800)
     big, capped = table.to_dict("records")
-    assert big["train_ms"] == 35.0 and big["train_images"] == 800
+    assert big["train_ms"] == 35.0 and big["train_images"] == 800 and big["seeds"] == 3
     assert math.isclose(big["core_minutes"], 35.0 * 800 * 10 * 5 / 60_000)
     assert capped["train_images"] == 100 and math.isnan(capped["core_minutes"])  # never timed: no estimate
-    line = untrained_line(big, 3)
+    line = untrained_line(big)
     assert line == ("big: 240.0 M MACs, 5.60 M parameters; training 3 seeds and the budget check: up to about 23 "
                     "core-minutes here")
-    assert "core-minutes" not in untrained_line(capped, 3)
+    assert "core-minutes" not in untrained_line(capped)
+
+
+def test_a_variant_with_more_seeds_costs_more_to_train():
+    """The power plan's seeds per variant (variants.<name>.seeds) reach the untrained cost."""
+    audits = {name: {"macs": 1, "params": 1} for name in ("few", "many")}
+    timings = pd.DataFrame([{"variant": name, "repeat": 0, "train_ms": 10.0, "latency_ms": 1.0}
+                            for name in ("few", "many")])
+    plans = {"few": {"epochs": 10, "train_images": None, "seeds": 2},
+             "many": {"epochs": 10, "train_images": None, "seeds": 8}}
+    few, many = untrained_table(["few", "many"], audits, timings, plans, train_digits=600).to_dict("records")
+    assert math.isclose(many["core_minutes"] / few["core_minutes"], (8 + 2) / (2 + 2))
+    assert "training 8 seeds" in untrained_line(many) and "training 2 seeds" in untrained_line(few)

@@ -122,3 +122,13 @@ def test_runs_are_paired_with_their_files_in_the_rules_order():
         ("residual-fc2", 13): "a.json", ("ciresan", 0): "b.json"}
     with pytest.raises(ValueError, match="2 runs but 1 files"):
         by_run([["a", 0], ["b", 0]], ["a.json"])
+
+
+def test_a_pair_of_variants_with_their_own_seeds_is_judged_on_the_seeds_both_have():
+    """variants.<name>.seeds: the cheap variant has 8 seeds, the other 3; the pair reads seeds 0-2 only."""
+    correct = {("many", s): correctness(0.95, 2000, s) for s in range(8)}
+    correct.update({("few", s): correctness(0.93, 2000, 100 + s) for s in range(3)})
+    row = significance_table([("many", "few")], correct, SETTINGS, {"many", "few"}).iloc[0]
+    assert row["seeds"] == 3
+    expected = np.mean([correct[("many", s)].mean() - correct[("few", s)].mean() for s in range(3)])
+    assert row["difference_pts"] == pytest.approx(100 * expected)

@@ -63,3 +63,36 @@ def test_both_kinds_reruns_itself_as_an_avx2_laptop_in_fp32(monkeypatch, capsys)
     monkeypatch.setattr(study_cost.torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
     study_cost.estimate_avx2(["--both-kinds"])
     assert len(calls) == 1 and "AVX2 only" in capsys.readouterr().out
+
+
+def test_claims_are_planned_cheapest_first_with_shared_variants_counted_once():
+    study_cost = load_study_cost()
+    config = {"claims": {
+        "big": {"label": "1", "tests": [{"variant": "a", "reference": "b", "expect": "better"}]},
+        "cheap": {"label": "5", "tests": [{"variant": "c", "reference": "b", "expect": "better"}]},
+        "cost": {"label": "Q1", "tests": [{"variant": "a", "reference": "c", "measure": "macs", "expect": "better"}]},
+        "context": {"label": "x", "tests": [{"variant": "d", "reference": "c", "expect": "better", "role": "context"}]},
+    }}
+    rows = [{"variant": v, "seeds": 2, "job_s": s, "budget_s": 0.0, "share": 1} for v, s in
+            (("a", 300.0), ("b", 60.0), ("c", 30.0), ("d", 999.0))]
+    plan = study_cost.claims_by_cost(config, rows, parallel=2, minutes=2)
+    assert [need["claim"] for need in plan] == ["cost", "context", "cheap", "big"]
+    assert plan[0]["variants"] == [] and plan[0]["fits"]  # a cost claim trains nothing
+    cheap, big = plan[2], plan[3]
+    assert cheap["variants"] == ["b", "c"] and cheap["wall_s"] == (120 + 60) / 2 and cheap["fits"]
+    assert big["own_s"] == 600 + 120 and big["wall_s"] == (600 + 120 + 60) / 2 and not big["fits"]  # b once
+
+
+def test_the_gpu_study_plans_from_the_recorded_gpu_rates():
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(["bash", "benchmarks/gpu_study.sh", "--plan-only", "--minutes", "7"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHON=sys.executable))
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "config/full.yaml on NVIDIA H200 bf16" in out and "60 trainings" in out
+    assert "Q1, cost" in out and "fits  (no training: audits only)" in out
+    # at the one-job rates, the first claim that trains (Q1's accuracy: 7 runs) alone takes over 7 minutes
+    assert "\nvariants: \n" in out and "no claim that needs training fits in 7 minutes" in out

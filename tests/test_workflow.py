@@ -202,7 +202,7 @@ def test_editing_training_settings_does_not_reaudit(rerun_copy):
 
 def test_editing_resources_reruns_nothing(rerun_copy):
     config = copy.deepcopy(SMALL_CONFIG)
-    config["training"].update(mem_mb=5000, runtime=90)
+    config["training"].update(mem_mb=5000, runtime=90, jobs_per_gpu=4)
     write_config(rerun_copy, config)
     assert dry_run_jobs(rerun_copy) == []
 
@@ -241,7 +241,9 @@ def rules_with_changed_params(workdir):
 
 def test_editing_a_library_module_reruns_exactly_the_steps_whose_code_imports_it(rerun_copy):
     library = rerun_copy / "src"
-    scripts = {rule: script for rule, _, script in rules_with_scripts(rerun_copy)}
+    made = {row.split("\t")[2] for row in run_snakemake(rerun_copy, "--summary").stdout.splitlines()[1:]
+            if row.count("\t") >= 5}  # the rules with outputs in this run (not bundle, unbundle)
+    scripts = {rule: script for rule, _, script in rules_with_scripts(rerun_copy) if rule in made}
     runs = {rule: library_modules_run_by(script, library) for rule, script in scripts.items()}
     assert {"train", "evaluate", "prepare_data", "summarise"} <= set(runs)
     assert "checkpoint.py" in runs["train"] and "files.py" in runs["train"]  # the drift of the hand-kept lists
@@ -301,6 +303,102 @@ def test_calibration_epoch_is_where_validation_stops_rising():
 ])
 def test_partial_reruns(rerun_copy, target, expected):
     assert sorted(dry_run_jobs(rerun_copy, *target)) == sorted(expected)
+
+
+def test_each_variant_trains_its_own_seeds_and_its_budget_run_takes_its_first(tmp_path):
+    """variants.<name>.seeds (the power plan's) beside run.seeds: the DAG trains exactly those."""
+    workdir = copy_workflow(tmp_path / "wf")
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["variants"]["small-elastic"]["seeds"] = [1, 2, 3, 4]
+    write_config(workdir, config)
+    dry = run_snakemake(workdir, "-n").stdout
+    trained = {(m.group(1), int(m.group(2))) for m in re.finditer(r"results/tiny/([\w-]+)/seed(\d+)/model\.pt", dry)}
+    assert trained == {("small", 0), ("small", 1), ("separable", 0), ("separable", 1),
+                       *(("small-elastic", s) for s in (1, 2, 3, 4))}
+    check = next(b for b in re.split(r"\n(?=(?:local)?rule \w+:)", dry)
+                 if b.startswith("rule budget_check:") and "variant=small-elastic" in b)
+    assert re.findall(r"small-elastic/seed(\d+)/model.pt", check.split("output:")[0]) == ["1", "2", "3", "4"]
+    budget = "results/tiny/small-elastic/budget/model.pt"
+    run_snakemake(workdir, "--cores", "1", budget)
+    assert torch.load(workdir / budget, weights_only=True)["meta"]["seed"] == 1  # the variant's first
+
+
+BUNDLE_MADE_RULES = {"prepare_data", "distort", "train", "train_budget", "evaluate", "budget_check", "speed_audit"}
+
+
+@pytest.fixture
+def bundle_of_the_run(rerun_copy):
+    """The finished run's bundle (`snakemake results/bundle.tar.gz`), made in a copy."""
+    run_snakemake(rerun_copy, "--cores", "1", "results/bundle.tar.gz")
+    return rerun_copy, rerun_copy / "results" / "bundle.tar.gz"
+
+
+def elsewhere_with(bundle, folder, **run):
+    """A fresh copy of the workflow (no results, no data) whose config reads ``bundle``."""
+    import shutil
+
+    workdir = copy_workflow(folder)
+    shutil.copy(bundle, workdir / "runs.tar.gz")
+    config = copy.deepcopy(SMALL_CONFIG)
+    config["run"].update(bundle="runs.tar.gz", **run)
+    write_config(workdir, config)
+    return workdir, config
+
+
+def test_a_report_is_built_elsewhere_from_the_bundle_without_retraining(bundle_of_the_run, tmp_path):
+    import tarfile
+
+    made, bundle = bundle_of_the_run
+    with tarfile.open(bundle) as tar:
+        names = tar.getnames()
+    assert "results/tiny/small/seed1/predictions.csv" in names and "results/tiny/data/test.npz" in names
+    assert not [name for name in names if name.endswith(".pt") or "/resume/" in name]  # no checkpoints
+    elsewhere, _ = elsewhere_with(bundle, tmp_path / "elsewhere")
+    rules = {rule for rule, _ in dry_run_jobs(elsewhere)}
+    assert "unbundle" in rules and "significance" in rules and "landing_page" in rules
+    assert not rules & BUNDLE_MADE_RULES
+    run_snakemake(elsewhere, "--cores", "2")
+    for name in ("claims.csv", "evidence.csv", "significance.csv", "summary.csv", "runs.csv", "untrained.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(elsewhere / "results/tiny/compare" / name),
+                                      pd.read_csv(made / "results/tiny/compare" / name), obj=name)
+    assert (elsewhere / LANDING).read_text() == (made / LANDING).read_text()
+    assert dry_run_jobs(elsewhere) == []
+    run_snakemake(elsewhere, "--report", "report.html")
+    report = (elsewhere / "report.html").read_text()
+    for category in ["Data", "Audit", "Training", "Evaluation", "Comparison"]:
+        assert f'"{category}"' in report, category
+    assert not (elsewhere / "results/tiny/data/train.npz").exists()
+
+
+LANDING = "results/report/workflow.rst"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["training"].update(epochs=3),
+     r"runs.tar.gz: its runs were made with variants.separable.training.epochs = 2, this config says 3"),
+    (lambda c: c["run"].update(seeds=[0, 1, 2]),
+     r"runs.tar.gz: lacks results/tiny/small/seed2/metrics.json and \d+ more file\(s\)"),
+    (lambda c: c["datasets"]["tiny"].update(split_seed=1),
+     r"runs.tar.gz: its runs were made with datasets.tiny.split_seed = 0, this config says 1"),
+    ("truncate", r"runs.tar.gz: not a results bundle of this workflow"),
+    ("delete", r"runs.tar.gz: no such bundle"),
+])
+def test_a_bundle_that_does_not_fit_the_config_is_one_line_before_any_job(bundle_of_the_run, tmp_path, change,
+                                                                          message):
+    _, bundle = bundle_of_the_run
+    elsewhere, config = elsewhere_with(bundle, tmp_path / "elsewhere")
+    archive = elsewhere / "runs.tar.gz"
+    if change == "truncate":
+        archive.write_bytes(archive.read_bytes()[:300])
+    elif change == "delete":
+        archive.unlink()
+    else:
+        change(config)
+        write_config(elsewhere, config)
+    result = run_snakemake(elsewhere, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert re.search("config key run.bundle: " + message, result.stderr), result.stderr[-1500:]
+    assert "Traceback" not in result.stderr and not (elsewhere / "results").exists()
 
 
 @pytest.mark.parametrize("change, key", [

@@ -13,10 +13,10 @@ from typing import Any
 from cnnstudy.errors import ConfigError
 from cnnstudy.models import MNIST_SHAPE, check_spec, input_shape
 
-# training keys that do not change a run's results: job resources, and per-epoch snapshots.
+# training keys that do not change a run's results: job resources (GPU sharing too), and per-epoch snapshots.
 # ``threads`` is not one of them: oneDNN splits its reductions by thread count, so 1 and 2
 # threads give different weights (tests/test_workflow.py shows the rerun).
-NON_RESULT_KEYS = ("mem_mb", "runtime", "snapshots")
+NON_RESULT_KEYS = ("mem_mb", "runtime", "jobs_per_gpu", "snapshots")
 
 
 def check_config(config: dict[str, Any]) -> None:
@@ -57,6 +57,12 @@ def check_config(config: dict[str, Any]) -> None:
                 raise ConfigError(f"{where}[{index}].{role}: {pair[role]!r} is not a variant")
         if pair["variant"] == pair["reference"]:
             raise ConfigError(f"{where}[{index}]: a variant compared with itself")
+        if pair.get("measure", "accuracy") in ("accuracy", "gap"):  # paired over the seeds both have
+            seeds = [set(variant_seeds(config, pair[role])) for role in ("variant", "reference")]
+            if not seeds[0] & seeds[1]:
+                raise ConfigError(f"{where}[{index}]: {pair['variant']} (seeds {sorted(seeds[0])}) and "
+                                  f"{pair['reference']} (seeds {sorted(seeds[1])}) share no seed; a pair is "
+                                  "judged on the seeds both have")
 
 
 def check_numbers(config: Any, schema: dict[str, Any]) -> None:
@@ -145,6 +151,11 @@ def budget_variants(config: dict[str, Any]) -> list[str]:
                 if test.get("role", "decides") == "decides" and test.get("measure", "accuracy") in ("accuracy", "gap")
                 for name in (test["variant"], test["reference"])}
     return [name for name in trained_variants(config) if name in deciding]
+
+
+def variant_seeds(config: dict[str, Any], variant: str) -> list[int]:
+    """The seeds a variant trains with: its own (the power plan's), else the run's."""
+    return list(config["variants"][variant].get("seeds") or config["run"]["seeds"])
 
 
 def variant_training(config: dict[str, Any], variant: str) -> dict[str, Any]:

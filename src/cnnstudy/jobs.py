@@ -20,14 +20,14 @@ Log = Callable[[str], None]
 
 @contextlib.contextmanager
 def job(log_path: str | Path, code: str | None, threads: int | None = None, gpu: bool = False,
-        granted: int | None = None) -> Iterator[Log]:
+        granted: int | None = None, jobs_per_gpu: int = 1) -> Iterator[Log]:
     """Open the job's log; turn project and OS errors into one line on stderr and exit status 1.
 
     ``code``: the rule's hash of the library behind this script (``params.code``), checked against
     the library this process imports (None: no check, for code run outside the workflow).
     ``threads``: torch's thread count, the declared one (it changes results); ``granted``: the
-    cores Snakemake gave the job, logged when fewer. ``gpu``: claim one free GPU for this job
-    (see cnnstudy.gpus) before torch starts CUDA.
+    cores Snakemake gave the job, logged when fewer. ``gpu``: claim a free GPU slot for this job
+    (``jobs_per_gpu`` slots per device; see cnnstudy.gpus) before torch starts CUDA.
     """
     try:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +42,7 @@ def job(log_path: str | Path, code: str | None, threads: int | None = None, gpu:
             if gpu:
                 from cnnstudy.gpus import pin_gpu
 
-                device, lock = pin_gpu()
+                device, lock = pin_gpu(slots=jobs_per_gpu)
                 if lock is not None:
                     held.callback(lock.close)
                 log(f"using GPU {device} (CUDA_VISIBLE_DEVICES={device})")

@@ -71,9 +71,10 @@ def training_minutes(train_ms: float, images: int, epochs: int, seeds: int) -> f
 
 
 def untrained_table(untrained: list[str], audits: dict[str, dict[str, Any]], timings: pd.DataFrame,
-                    plans: dict[str, dict[str, Any]], train_digits: int, seeds: int) -> pd.DataFrame:
+                    plans: dict[str, dict[str, Any]], train_digits: int) -> pd.DataFrame:
     """One row per variant a run audits but does not train: its cost from the audit, its
-    measured training time, and what training it as the run's recipe would cost here."""
+    measured training time, and what training it as the run's recipe (its ``plans`` entry:
+    epochs, training digits, seeds) would cost here."""
     medians = timings.groupby("variant")["train_ms"].median() if len(timings) else pd.Series(dtype=float)
     rows = []
     for name in untrained:
@@ -82,8 +83,9 @@ def untrained_table(untrained: list[str], audits: dict[str, dict[str, Any]], tim
         train_ms = float(medians.get(name, math.nan))
         rows.append({"variant": name, "macs": int(audits[name]["macs"]), "params": int(audits[name]["params"]),
                      "train_ms": train_ms, "epochs": int(plan["epochs"]), "train_images": images,
-                     "core_minutes": training_minutes(train_ms, images, plan["epochs"], seeds)})
-    return pd.DataFrame(rows, columns=["variant", "macs", "params", "train_ms", "epochs", "train_images",
+                     "seeds": int(plan["seeds"]),
+                     "core_minutes": training_minutes(train_ms, images, plan["epochs"], plan["seeds"])})
+    return pd.DataFrame(rows, columns=["variant", "macs", "params", "train_ms", "epochs", "train_images", "seeds",
                                        "core_minutes"])
 
 
@@ -91,9 +93,9 @@ WHERE_TO_TRAIN = ("config/laptop-study.yaml trains every variant on these digits
                   "full MNIST, on a GPU or a cluster")
 
 
-def untrained_line(row: dict[str, Any], seeds: int) -> str:
+def untrained_line(row: dict[str, Any]) -> str:
     """What training an untrained variant costs, in one line (where to do it: WHERE_TO_TRAIN)."""
     minutes = row["core_minutes"]
     cost = ("" if math.isnan(minutes) else
-            f"; training {seeds} seeds and the budget check: up to about {minutes:,.0f} core-minutes here")
+            f"; training {row['seeds']} seeds and the budget check: up to about {minutes:,.0f} core-minutes here")
     return f"{row['variant']}: {row['macs'] / 1e6:,.1f} M MACs, {row['params'] / 1e6:,.2f} M parameters{cost}"
