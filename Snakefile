@@ -53,6 +53,7 @@ include: "rules/compare.smk"
 
 onstart:
     stop_if_read_only(["results", "resume", "logs"])
+    stop_if_library_differs()
 
 
 rule all:

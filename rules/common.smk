@@ -82,6 +82,24 @@ def stop_if_read_only(roots):
         )
 
 
+def stop_if_library_differs():
+    """Before the first job, since Snakemake deletes a job's old outputs when it starts it: the
+    library this Python imports must run the workflow's own src/ code (the check every job makes
+    again). Under --sdm conda the jobs import their env's copy, which they check themselves."""
+    from snakemake.settings.types import DeploymentMethod
+
+    from cnnstudy.errors import EnvironmentMismatch
+    from cnnstudy.jobs import check_library
+
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+        return
+    try:
+        for script in sorted((ROOT / "scripts").glob("*.py")):
+            check_library(library_code(script.name), script)
+    except EnvironmentMismatch as error:
+        fail(None, error)
+
+
 def alternatives(names):
     """A regex that matches exactly one of the names (longest first)."""
     names = sorted(names, key=len, reverse=True)

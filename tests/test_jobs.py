@@ -111,8 +111,8 @@ def test_a_job_refuses_a_library_other_than_the_workflows(tmp_path):
     assert "ran" in (tmp_path / "job.log").read_text()
     result = run_job(tmp_path, "log('ran')\n", code="0123456789ab")  # src/ edited, the environment's copy not
     assert one_line(result) == (
-        f"cnnstudy: this job imports the cnnstudy library from {PACKAGE_DIR}, whose code differs from the "
-        "workflow's src/: install the workflow's own in this environment (pip install -e <workflow folder>; with "
+        f"cnnstudy: this Python imports the cnnstudy library from {PACKAGE_DIR}, whose code behind job.py differs "
+        "from the workflow's src/: install the workflow's own in this environment (pip install -e <workflow folder>; with "
         "--sdm conda, delete the env under .snakemake/conda to rebuild it)")
     assert "ran" not in (tmp_path / "job.log").read_text()
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cnnstudy.digits import IMAGE_SIZE
 from cnnstudy.errors import ConfigError, DataError
 from cnnstudy.files import md5sum, save_npz
 from cnnstudy.idx import parse_idx, read_bytes
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NUM_CLASSES = 10
-IMAGE_SIZE = (28, 28)  # what every trained variant takes (models.MNIST_SHAPE)
 IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),

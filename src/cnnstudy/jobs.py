@@ -61,9 +61,9 @@ def check_library(code: str, script: Path) -> None:
 
     if code_hash(script) != code:
         raise EnvironmentMismatch(
-            f"this job imports the cnnstudy library from {PACKAGE_DIR}, whose code differs from the workflow's "
-            f"src/: install the workflow's own in this environment (pip install -e <workflow folder>; with "
-            f"--sdm conda, delete the env under .snakemake/conda to rebuild it)")
+            f"this Python imports the cnnstudy library from {PACKAGE_DIR}, whose code behind {script.name} differs "
+            f"from the workflow's src/: install the workflow's own in this environment (pip install -e <workflow "
+            f"folder>; with --sdm conda, delete the env under .snakemake/conda to rebuild it)")
 
 
 def start_torch(threads: int, granted: int | None, log: Log) -> None:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnstudy.datasets import IMAGE_SIZE
+from cnnstudy.digits import IMAGE_SIZE
 from cnnstudy.errors import ConfigError
 
 Spec = dict[str, Any]
