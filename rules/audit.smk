@@ -91,13 +91,7 @@ if not BUNDLE:  # with run.bundle, the timings come from the machine that traine
         """Time every variant on random weights (training step, latency), interleaved: the speed claims."""
         output:
             csv="results/audit/speed/timings.csv",
-            html=report(
-                "results/audit/speed/timings.html",
-                caption="../report/speed_audit.rst",
-                category="Audit",
-                subcategory="Speed",
-                labels={"model": "every variant", "item": "speed"},
-            ),
+            html=speed_report_item(),
         log:
             "logs/audit/speed_audit.log",
         benchmark:

@@ -1,6 +1,7 @@
 # Helpers: config validation, wildcard constraints, paths, target lists and input functions.
 
 import errno
+import functools
 import os
 import re
 import sys
@@ -106,6 +107,7 @@ def alternatives(names):
     return "|".join(re.escape(name) for name in names) if names else "(?!)"
 
 
+@functools.cache
 def library_code(script):
     """Hash of the library modules a script imports (transitively): in params, so that editing
     any of them reruns the step; Snakemake's own code trigger sees only the script."""
@@ -156,7 +158,7 @@ def audit_targets():
         "results/audit/summary.html",
         "results/audit/separable/sweep.html",
         "results/audit/separable/sweep.png",
-        "results/audit/speed/timings.html",
+        SPEED_TIMINGS_HTML,
     ]
 
 
@@ -276,6 +278,20 @@ def budget_checks(wildcards):
     ]
 
 
+SPEED_TIMINGS_HTML = "results/audit/speed/timings.html"
+
+
+def speed_report_item():
+    """The speed audit's table in the report, made here (speed_audit) or restored (unbundle)."""
+    return report(
+        SPEED_TIMINGS_HTML,
+        caption="../report/speed_audit.rst",
+        category="Audit",
+        subcategory="Speed",
+        labels={"model": "every variant", "item": "speed"},
+    )
+
+
 # The report's data items in a bundle, as the data rules label them.
 BUNDLED_REPORT_ITEMS = {
     "summary.html": ("../report/bundled_data_summary.rst", "splits and class counts"),
@@ -296,7 +312,7 @@ def bundle_members():
         members += [BUDGET_FILE.format(dataset=dataset, variant=v, name="check.json") for v in budget_variants(config)]
         members += [f"results/{dataset}/data/{name}" for name in ("test.npz", "summary.csv", "summary.html")]
         members += [f"results/{dataset}/data/distorted/{d}_preview.png" for d in DISTORTIONS]
-    return members + ["results/audit/speed/timings.csv", "results/audit/speed/timings.html"]
+    return members + ["results/audit/speed/timings.csv", SPEED_TIMINGS_HTML]
 
 
 def bundle_manifest():
@@ -342,12 +358,6 @@ def bundled_output(member):
             return report(
                 member, caption=caption, category="Data", labels={"dataset": dataset, "item": item.format(name)}
             )
-    if member.endswith("timings.html"):
-        return report(
-            member,
-            caption="../report/speed_audit.rst",
-            category="Audit",
-            subcategory="Speed",
-            labels={"model": "every variant", "item": "speed"},
-        )
+    if member == SPEED_TIMINGS_HTML:
+        return speed_report_item()
     return member

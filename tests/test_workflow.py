@@ -330,6 +330,7 @@ def test_each_variant_trains_its_own_seeds_and_its_budget_run_takes_its_first(tm
     assert torch.load(workdir / budget, weights_only=True)["meta"]["seed"] == 1  # the variant's first
 
 
+LANDING = "results/report/workflow.rst"
 BUNDLE_MADE_RULES = {"prepare_data", "distort", "train", "train_budget", "evaluate", "budget_check", "speed_audit"}
 
 
@@ -375,9 +376,6 @@ def test_a_report_is_built_elsewhere_from_the_bundle_without_retraining(bundle_o
     for category in ["Data", "Audit", "Training", "Evaluation", "Comparison"]:
         assert f'"{category}"' in report, category
     assert not (elsewhere / "results/tiny/data/train.npz").exists()
-
-
-LANDING = "results/report/workflow.rst"
 
 
 @pytest.mark.parametrize("change, message", [

@@ -75,7 +75,8 @@ def check_manifest(archive: Path | str, manifest: dict[str, Any], expected: dict
         if difference:
             raise DataError(f"{archive}: its runs were made with {difference}: build the report with the config "
                             "the runs were made with")
-    missing = [member for member in members if member not in set(manifest.get("members", []))]
+    held = set(manifest.get("members", []))
+    missing = [member for member in members if member not in held]
     if missing:
         more = f" and {len(missing) - 1} more file(s)" if len(missing) > 1 else ""
         raise DataError(f"{archive}: lacks {missing[0]}{more} that this config's report needs (other seeds or "
