@@ -1,12 +1,21 @@
 # cnnstudy: reproduce, measure and extend a CNN architecture study on MNIST.
 # Three wildcards carry the DAG: {dataset}, {variant}, {seed}; everything else is config.
 
+import os
+
 from snakemake.utils import min_version
 
-min_version("9.27")  # the oldest Snakemake the test suite runs on (pyproject.toml)
+min_version("9.17")  # the oldest Snakemake CI runs (.ci/run): the .test config end to end
 
 
-configfile: "config/config.yaml"
+# config/config.yaml of the working directory (a deployed copy's own, or .test/ with --directory),
+# else the default beside this Snakefile, from any folder; --configfile overlays it.
+CONFIG_FILE = "config/config.yaml"
+if not os.path.exists(CONFIG_FILE):
+    CONFIG_FILE = os.path.join(workflow.basedir, CONFIG_FILE)
+
+
+configfile: CONFIG_FILE
 
 
 include: "rules/common.smk"
@@ -57,6 +66,7 @@ onstart:
 
 
 rule all:
+    """Everything the config asks for: data, audits, every run, the comparison and the landing page."""
     default_target: True
     input:
         data_targets(),

@@ -6,8 +6,8 @@
 #      under a time limit, with the audits and the speed audit;
 #   3. pack results/bundle.tar.gz and copy it with the overlay that made it to --out.
 # Build the report anywhere from it: `snakemake --cores all --configfile config/full.yaml
-# <out>/gpu-study.yaml --config run='{"bundle": "<out>/bundle.tar.gz"}'` (README, "Build the
-# report somewhere else").
+# <out>/gpu-study.yaml --config run='{"bundle": "<out>/bundle.tar.gz"}'` (docs/deployment.md, "Build
+# the report somewhere else").
 # Usage: bash benchmarks/gpu_study.sh [--minutes 7] [--data DIR] [--jobs-per-gpu 4]
 #                                     [--shared-gain 1] [--out DIR] [--plan-only]
 set -euo pipefail

@@ -25,7 +25,8 @@ import numpy as np
 from cnnstudy import stats
 from cnnstudy.claims import family_size
 from cnnstudy.config import load_config
-from cnnstudy.study import read_predictions
+from cnnstudy.readers import read_table
+from cnnstudy.study import correct_by_run
 
 
 def main() -> None:
@@ -38,7 +39,8 @@ def main() -> None:
     delta, alpha = config["stats"]["relevant_difference"], config["stats"]["alpha"]
     files = {(variant, seed): Path(args.runs) / variant / f"seed{seed}" / "predictions.csv"
              for variant in config["variants"] for seed in (0, 1)}
-    predictions = read_predictions({key: path for key, path in files.items() if path.exists()})
+    predictions = correct_by_run({key: read_table(path, ('label', 'predicted')) for key, path in files.items()
+                                  if path.exists()})
     runs = {variant: correct for (variant, seed), correct in predictions.items() if seed == 0 and variant in config["variants"]}
     twin = predictions[(args.same, 1)]
     digits = len(twin)

@@ -15,7 +15,7 @@ split); then the wall time on this machine's cores (or GPUs). Usage:
 ``--both-kinds`` estimates the run on this CPU as it is and again as a laptop without AVX-512
 (``ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2``, fp32), in a second process: the ISA is
 fixed when torch loads.
-A minute or two on a 2-core CPU for the default config (README, "Estimates"): nets that differ
+A minute or two on a 2-core CPU for the default config (docs/performance.md, "Estimates"): nets that differ
 only in their FC layers share one measurement.
 """
 

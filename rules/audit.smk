@@ -3,6 +3,7 @@
 
 
 rule audit_model:
+    """Count one model's parameters and MACs three ways (by hand, thop, FlopCounterMode), with its memory."""
     output:
         layers_csv="results/audit/{model}/layers.csv",
         layers=report(
@@ -30,6 +31,7 @@ rule audit_model:
 
 
 rule audit_summary:
+    """One table of every audited model's totals."""
     input:
         expand("results/audit/{model}/totals.json", model=AUDIT_MODELS),
     output:
@@ -52,6 +54,7 @@ rule audit_summary:
 
 
 rule separable_sweep:
+    """Time a standard 5x5 or 3x3 convolution against its separable pair at several sizes: counted vs measured ratios."""
     output:
         csv="results/audit/separable/sweep.csv",
         html=report(

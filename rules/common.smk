@@ -14,15 +14,11 @@ from snakemake.exceptions import WorkflowError
 ROOT = Path(str(workflow.current_basedir)).parent
 LIBRARY = ROOT / "src" / "cnnstudy"
 
-# The library comes from the environment, as every job's does: the README's venv (pip install -e .)
-# or, with --sdm conda, envs/cnnstudy.yaml, whose post-deploy script installs this folder.
-try:
-    import cnnstudy
-except ImportError:
-    raise WorkflowError(
-        f"the cnnstudy library is not installed in this Python ({sys.executable}): "
-        f"run `pip install -e {ROOT}` (README, Quick start)"
-    ) from None
+# Parsing (config checks, the DAG, a dry-run, --lint) uses the workflow's own src/, which needs no
+# torch, so Snakemake alone suffices. The jobs import the library of their environment: the README's
+# venv (pip install -e .) or, with --sdm conda, envs/cnnstudy.yaml, whose post-deploy script installs
+# this folder; onstart checks it before any job (stop_if_library_differs).
+sys.path.insert(0, str(ROOT / "src"))
 # Set, not read (so no `envvars:`): the conda env's post-deploy script installs the library from here.
 os.environ.update(CNNSTUDY_WORKFLOW=str(ROOT))
 
@@ -36,14 +32,15 @@ from cnnstudy.config import (
     check_config,
     check_numbers,
     comparison_pairs,
+    schema_error,
     trained_variants,
     variant_seeds,
     variant_training,
 )
 from cnnstudy.codehash import code_hash
-from cnnstudy.errors import ConfigError
+from cnnstudy.errors import ConfigError, EnvironmentMismatch
 from cnnstudy.files import first_read_only_folder
-from cnnstudy.jobs import fail
+from cnnstudy.jobs import check_environment, fail
 
 
 def validate_config(config):
@@ -54,13 +51,12 @@ def validate_config(config):
         validate(config, "../config/schema.yaml")
         check_config(config)
     except ConfigError as error:
-        raise WorkflowError(f"config key {error}") from None
+        fail(None, ConfigError(f"config key {error}"))
     except WorkflowError as error:
         cause = error.__cause__ or error.__context__  # the jsonschema ValidationError
         if not hasattr(cause, "absolute_path"):
             raise
-        key = ".".join(str(part) for part in cause.absolute_path) or "(top level)"
-        raise WorkflowError(f"config key {key}: {cause.message}") from None
+        fail(None, ConfigError(f"config key {schema_error(cause)}"))
 
 
 validate_config(config)
@@ -85,18 +81,16 @@ def stop_if_read_only(roots):
 
 def stop_if_library_differs():
     """Before the first job, since Snakemake deletes a job's old outputs when it starts it: the
-    library this Python imports must run the workflow's own src/ code (the check every job makes
-    again). Under --sdm conda the jobs import their env's copy, which they check themselves."""
+    jobs' Python (this one) must import a library that runs the workflow's own src/ code (the
+    check every job makes again). Under --sdm conda the jobs import their env's copy, which they
+    check themselves."""
     from snakemake.settings.types import DeploymentMethod
-
-    from cnnstudy.errors import EnvironmentMismatch
-    from cnnstudy.jobs import check_library
 
     if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
         return
+    scripts = sorted((ROOT / "scripts").glob("*.py"))
     try:
-        for script in sorted((ROOT / "scripts").glob("*.py")):
-            check_library(library_code(script.name), script)
+        check_environment(sys.executable, {script: library_code(script.name) for script in scripts}, ROOT)
     except EnvironmentMismatch as error:
         fail(None, error)
 
@@ -118,6 +112,8 @@ RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"
 BUDGET_FILE = "results/{dataset}/{variant}/budget/{name}"
 COMPARE_FILE = "results/{dataset}/compare/{name}"
 LANDING_PAGE = "results/report/workflow.rst"
+# the static description, from any working directory (relative, so that a moved or copied checkout reruns nothing)
+LANDING_TEMPLATE = os.path.relpath(ROOT / "report" / "workflow.rst")
 
 
 def run_file(name, dataset="{dataset}", variant="{variant}", seed="{seed}"):
@@ -187,7 +183,7 @@ def compare_targets():
 def landing_page():
     """The report's first screen: the one a run wrote (its verdicts first) once there is one."""
     written = Path(LANDING_PAGE)
-    return str(written.resolve()) if written.exists() else "report/workflow.rst"
+    return str(written.resolve()) if written.exists() else LANDING_TEMPLATE
 
 
 # Every (variant, seed) run of a dataset, each variant with its own seeds (variants.<name>.seeds,
@@ -342,7 +338,7 @@ def check_bundle():
     try:
         check_manifest(BUNDLE, read_manifest(BUNDLE), bundle_manifest(), bundle_members())
     except DataError as error:
-        raise WorkflowError(f"config key run.bundle: {error}") from None
+        fail(None, ConfigError(f"config key run.bundle: {error}"))
 
 
 if BUNDLE:

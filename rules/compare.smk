@@ -2,6 +2,7 @@
 
 
 rule summarise:
+    """Aggregate a dataset's runs: the per-run table, the per-variant summary over seeds, the stacked histories."""
     input:
         metrics=per_run("metrics.json"),
         speeds=per_run("speed.json"),
@@ -38,6 +39,7 @@ rule summarise:
 
 
 rule significance:
+    """Pair the variants' predictions, judge the original report's conclusions, write the headline."""
     input:
         predictions=per_run("predictions.csv"),
         summary=compare_file("summary.csv"),
@@ -84,6 +86,7 @@ rule significance:
 
 
 rule figure_accuracy:
+    """Figure: test accuracy per variant with its interval over seeds, beside the original report's."""
     input:
         compare_file("summary.csv"),
     output:
@@ -104,6 +107,7 @@ rule figure_accuracy:
 
 
 rule figure_cost:
+    """Figure: accuracy against MACs and against latency, with the Pareto fronts."""
     input:
         compare_file("summary.csv"),
     output:
@@ -124,6 +128,7 @@ rule figure_cost:
 
 
 rule figure_learning_curves:
+    """Figure: validation accuracy and training loss per epoch, mean over seeds."""
     input:
         compare_file("histories.csv"),
     output:
@@ -144,6 +149,7 @@ rule figure_learning_curves:
 
 
 rule figure_errors:
+    """Figures of the best variant's errors: its confusion matrix and most confident mistakes."""
     input:
         summary=compare_file("summary.csv"),
         metrics=per_run("metrics.json"),
@@ -180,7 +186,7 @@ rule figure_errors:
 rule landing_page:
     """Write the report's first screen: this run's verdict on each conclusion, then the description."""
     input:
-        template="report/workflow.rst",
+        template=LANDING_TEMPLATE,
         claims=expand(compare_file("claims.csv", dataset="{dataset}"), dataset=DATASETS),
         evidence=expand(compare_file("evidence.csv", dataset="{dataset}"), dataset=DATASETS),
         untrained=expand(compare_file("untrained.csv", dataset="{dataset}"), dataset=DATASETS),

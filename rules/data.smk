@@ -7,6 +7,7 @@ localrules:
 
 
 rule prepare_data:
+    """Read a dataset's source and write its train, validation and test splits with their checksums."""
     output:
         train="results/{dataset}/data/train.npz",
         validation="results/{dataset}/data/validation.npz",
@@ -36,6 +37,7 @@ rule prepare_data:
 
 
 rule distort:
+    """Write the elastically distorted copies of a training split, and a preview."""
     input:
         "results/{dataset}/data/train.npz",
     output:

@@ -2,6 +2,7 @@
 
 
 rule evaluate:
+    """Score one trained run on the test split: metrics, per-digit predictions, inference speed."""
     input:
         checkpoint=run_file("model.pt"),
         test="results/{dataset}/data/test.npz",
@@ -13,6 +14,8 @@ rule evaluate:
         run_file("evaluate.log"),
     benchmark:
         run_file("evaluate_benchmark.tsv")
+    group:
+        "run"  # one cluster submission per run: its training, then its evaluation (profiles/slurm)
     conda:
         "../envs/cnnstudy.yaml"
     threads: config["evaluation"]["threads"]

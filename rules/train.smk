@@ -14,6 +14,8 @@ rule train:
         run_file("train.log"),
     benchmark:
         run_file("train_benchmark.tsv")
+    group:
+        "run"  # one cluster submission per run: its training, then its evaluation (profiles/slurm)
     conda:
         "../envs/cnnstudy.yaml"
     threads: training_resource("threads")
@@ -22,6 +24,8 @@ rule train:
         runtime=per_attempt(training_resource("runtime")),
         gpu=uses_gpu,
         jobs_per_gpu=training_resource("jobs_per_gpu"),
+        snapshots=lambda wildcards: int(training_resource("snapshots")(wildcards)),
+        tensorboard=lambda wildcards: int(training_resource("tensorboard")(wildcards)),
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         training=training_params,
@@ -34,6 +38,7 @@ rule train:
 
 # The longest jobs of a run: started first, so that no core idles at the end waiting for one.
 use rule train as train_budget with:
+    """Train a variant's first seed with twice the epochs: the budget check's long run."""
     output:
         checkpoint=budget_file("model.pt"),
         history=budget_file("history.csv"),
@@ -47,6 +52,8 @@ use rule train as train_budget with:
         runtime=per_attempt(lambda wildcards: 2 * training_resource("runtime")(wildcards)),
         gpu=uses_gpu,
         jobs_per_gpu=training_resource("jobs_per_gpu"),
+        snapshots=lambda wildcards: int(training_resource("snapshots")(wildcards)),
+        tensorboard=lambda wildcards: int(training_resource("tensorboard")(wildcards)),
     params:
         model=lambda wildcards: config["variants"][wildcards.variant]["model"],
         training=lambda wildcards: {**training_params(wildcards), "epochs": 2 * training_params(wildcards)["epochs"]},

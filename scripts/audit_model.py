@@ -5,7 +5,8 @@ import pandas as pd
 from cnnstudy.audit import audit
 from cnnstudy.files import write_json
 from cnnstudy.jobs import job
-from cnnstudy.models import build_model, input_shape
+from cnnstudy.models import build_model
+from cnnstudy.specs import input_shape
 from cnnstudy.tables import write_table
 
 with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:

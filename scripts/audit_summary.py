@@ -2,15 +2,15 @@
 
 import pandas as pd
 
-from cnnstudy.files import read_json
 from cnnstudy.jobs import job
+from cnnstudy.readers import read_json
 from cnnstudy.tables import write_table
 
 COLUMNS = ["model", "params", "macs", "thop_macs", "flopcounter_flops", "input_mb", "forward_backward_mb",
            "params_mb", "total_mb", "thop_vs_hand", "flopcounter_vs_hand"]
 
 with job(snakemake.log[0], snakemake.params.code) as log:
-    table = pd.DataFrame([read_json(path) for path in snakemake.input])[COLUMNS]
+    table = pd.DataFrame([read_json(path, COLUMNS) for path in snakemake.input])[COLUMNS]
     write_table(table, snakemake.output.csv, snakemake.output.html,
                 title="Parameters and MACs per image of every audited model",
                 note="macs: the project's hand-formula counter; thop_macs: thop.profile; "

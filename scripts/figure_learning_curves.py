@@ -1,9 +1,8 @@
 """Figure: learning curves of every variant (mean over seeds)."""
 
-import pandas as pd
-
 from cnnstudy import plots
 from cnnstudy.jobs import job
+from cnnstudy.readers import read_table
 
 with job(snakemake.log[0], snakemake.params.code):
-    plots.learning_curves(pd.read_csv(snakemake.input[0]), snakemake.output[0])
+    plots.learning_curves(read_table(snakemake.input[0]), snakemake.output[0])

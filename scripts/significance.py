@@ -1,25 +1,27 @@
 """Paired intervals between variants, the original report's claims judged, and the headline page."""
 
-import pandas as pd
 
 from cnnstudy.claims import claims_table, evidence_table, scope_sentence
-from cnnstudy.files import read_json, write_text
+from cnnstudy.files import write_text
 from cnnstudy.jobs import job
+from cnnstudy.readers import AUDIT_KEYS, read_json, read_predictions, read_table
 from cnnstudy.speed import WHERE_TO_TRAIN, untrained_line, untrained_table
-from cnnstudy.study import by_run, read_predictions, significance_table
+from cnnstudy.study import by_run, correct_by_run, significance_table
 from cnnstudy.tables import headline_html, write_table
 from cnnstudy.wording import method_html, method_text
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     params, dataset = snakemake.params, snakemake.wildcards.dataset
     settings = dict(params.stats)
-    summary = pd.read_csv(snakemake.input.summary)
-    runs = pd.read_csv(snakemake.input.runs)
-    audits = {audit["model"]: audit for audit in map(read_json, snakemake.input.audits)}
-    speeds = pd.read_csv(snakemake.input.speed)
+    summary = read_table(snakemake.input.summary, ("variant", "converged"))
+    runs = read_table(snakemake.input.runs, ("variant", "seed"))
+    audits = {audit["model"]: audit for audit in (read_json(path, AUDIT_KEYS) for path in snakemake.input.audits)}
+    speeds = read_table(snakemake.input.speed, ("variant",))
+    splits = read_table(snakemake.input.data, ("split", "count")).set_index("split")["count"]
+    predictions = {key: read_predictions(path, int(splits["test"]))
+                   for key, path in by_run(params.runs, snakemake.input.predictions).items()}
     trained = set(summary.loc[summary["converged"], "variant"])
-    significance = significance_table([tuple(pair) for pair in params.pairs],
-                                      read_predictions(by_run(params.runs, snakemake.input.predictions)), settings,
+    significance = significance_table([tuple(pair) for pair in params.pairs], correct_by_run(predictions), settings,
                                       trained)
     claims = {name: dict(claim) for name, claim in params.claims.items()}
     evidence = evidence_table(claims, significance, runs, trained, audits, speeds, settings)
@@ -27,7 +29,6 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     method = method_text(settings)
     write_table(significance, snakemake.output.csv, snakemake.output.html,
                 title=f"Paired comparisons on {dataset}: accuracy difference with its 95% interval", note=method)
-    splits = pd.read_csv(snakemake.input.data).set_index("split")["count"]
     untrained = untrained_table([name for name in params.plans if name not in set(summary["variant"])], audits,
                                 speeds, params.plans, int(splits["train"]))
     write_table(untrained, snakemake.output.untrained_csv, None, title="")

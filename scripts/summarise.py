@@ -2,21 +2,23 @@
 
 import pandas as pd
 
-from cnnstudy.files import atomic_path, read_json
+from cnnstudy.files import atomic_path
 from cnnstudy.jobs import job
+from cnnstudy.readers import AUDIT_KEYS, BUDGET_KEYS, METRICS_KEYS, SPEED_KEYS, read_history, read_json
 from cnnstudy.study import by_run, run_table, summary_for_report, summary_table
 from cnnstudy.tables import write_table
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     keys, inputs = snakemake.params.runs, snakemake.input
-    metrics = by_run(keys, [read_json(path) for path in inputs.metrics])
-    speeds = by_run(keys, [read_json(path) for path in inputs.speeds])
-    histories = by_run(keys, [pd.read_csv(path) for path in inputs.histories])
-    audits = {audit["model"]: audit for audit in map(read_json, inputs.audits)}
-    budget = {check["variant"]: check for check in map(read_json, inputs.budget)}
+    dataset = snakemake.wildcards.dataset
+    metrics = by_run(keys, [read_json(path, METRICS_KEYS, {"dataset": dataset, "variant": variant, "seed": int(seed)})
+                            for (variant, seed), path in zip(keys, inputs.metrics)])
+    speeds = by_run(keys, [read_json(path, SPEED_KEYS) for path in inputs.speeds])
+    histories = by_run(keys, [read_history(path) for path in inputs.histories])
+    audits = {audit["model"]: audit for audit in (read_json(path, AUDIT_KEYS) for path in inputs.audits)}
+    budget = {check["variant"]: check for check in (read_json(path, BUDGET_KEYS) for path in inputs.budget)}
     runs = run_table(metrics, speeds, histories, snakemake.params.min_train_accuracy)
     summary = summary_table(runs, audits, snakemake.params.variants, budget)
-    dataset = snakemake.wildcards.dataset
     write_table(runs, snakemake.output.runs_csv, snakemake.output.runs, title=f"Every run on {dataset}",
                 note="fits: the run's last-epoch training accuracy reached convergence.min_train_accuracy. Whether "
                      "a variant was trained far enough is in the summary (its budget check).")

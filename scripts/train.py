@@ -2,17 +2,14 @@
 
 from pathlib import Path
 
-from cnnstudy.config import variant_training
 from cnnstudy.jobs import job
 from cnnstudy.trainjob import run_training_job
 
 params, inputs, outputs, wildcards = snakemake.params, snakemake.input, snakemake.output, snakemake.wildcards
-# snapshots change no result: read from the config, not params, so switching them reruns nothing
-snapshots = variant_training(snakemake.config, wildcards.variant)["snapshots"]
+resources = snakemake.resources  # how the job runs, not what it computes: changing them reruns nothing
 # the declared thread count, not the cores Snakemake grants: threads change the weights
-with job(snakemake.log[0], params.code, params.training["threads"], gpu=snakemake.resources.gpu > 0,
-         jobs_per_gpu=snakemake.resources.jobs_per_gpu,
-         granted=snakemake.threads) as log:
+with job(snakemake.log[0], params.code, params.training["threads"], gpu=resources.gpu > 0,
+         jobs_per_gpu=resources.jobs_per_gpu, granted=snakemake.threads) as log:
     run_training_job(
         run={"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": int(params.seed)},
         spec=dict(params.model), training=dict(params.training),
@@ -20,5 +17,6 @@ with job(snakemake.log[0], params.code, params.training["threads"], gpu=snakemak
         distorted_file=Path(inputs.distorted) if "distorted" in inputs.keys() else None,
         checkpoint_file=Path(outputs.checkpoint), history_file=Path(outputs.history),
         resume_file=Path(params.resume), code=params.code, log=log, progress_stream=log.stream,
-        snapshot_folder=Path(outputs.checkpoint).parent / "epochs" if snapshots else None,
+        snapshot_folder=Path(outputs.checkpoint).parent / "epochs" if resources.snapshots else None,
+        tensorboard_folder=Path(outputs.checkpoint).parent / "tensorboard" if resources.tensorboard else None,
     )

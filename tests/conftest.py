@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from cnnstudy.idx import write_idx
 
@@ -94,38 +95,8 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
     return result
 
 
-SMALL_CONFIG = {
-    "run": {"datasets": ["tiny"], "seeds": [0, 1]},
-    "datasets": {"tiny": {"source": "mnist5k", "test_size": 1000, "split_seed": 0,
-                          "cap": {"train": 200, "validation": 100, "test": 100}}},
-    "distortions": {"elastic": {"alpha": 34, "sigma": 4, "copies": 2, "seed": 0, "preview": 4}},
-    "training": {"epochs": 2, "batch_size": 50, "threads": 1, "eval_batch_size": 100},
-    "evaluation": {"batch_size": 100, "latency_repeats": 3},
-    "audit": {
-        "models": {"alexnet": {"family": "alexnet"}},
-        "separable_sweep": {"batch": 2, "repeats": 2, "warmup": 1,
-                            "points": [{"M": 16, "N": 32, "D_k": 3, "D_f": 14}, {"M": 32, "N": 32, "D_k": 5, "D_f": 7}]},
-        "speed": {"batch": 2, "repeats": 3, "steps": 1, "warmup": 0},
-    },
-    "variants": {
-        "small": {"model": {"family": "ciresan", "conv_depth": 4}, "reported_accuracy": 0.99},
-        "small-elastic": {"model": {"family": "ciresan", "conv_depth": 4}, "train_data": "elastic"},
-        "separable": {"model": {"family": "ciresan", "separable": True}},
-    },
-    "comparisons": [{"variant": "separable", "reference": "small"}],
-    "claims": {
-        "elastic": {"label": "5", "claim": "Elastic distortion helps MNIST.",
-                    "tests": [{"variant": "small-elastic", "reference": "small", "expect": "better"},
-                              {"variant": "small-elastic", "reference": "small", "measure": "gap",
-                               "expect": "better", "role": "context"}]},
-        "separable-cost": {"label": "Q1", "claim": "Depth-wise separable convolution needs fewer computations.",
-                           "tests": [{"variant": "separable", "reference": "small", "measure": "macs",
-                                      "expect": "better"}]},
-        "separable-speed": {"label": "Q1, speed", "claim": "Depth-wise separable convolution trains faster.",
-                            "tests": [{"variant": "separable", "reference": "small", "measure": "train_ms",
-                                       "expect": "better"}]},
-    },
-}
+# The tiny offline config of .test/ (the workflow catalog's convention), also the study run's.
+SMALL_CONFIG = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
 
 
 def rule_blocks(text: str):
@@ -174,3 +145,11 @@ def study_run(tmp_path_factory) -> Path:
     run_snakemake(workdir, "--cores", "2")
     run_snakemake(workdir, "--report", "report.html")
     return workdir
+
+
+@pytest.fixture
+def rerun_copy(study_run, tmp_path):
+    """The finished run, copied so that edits do not disturb the other tests."""
+    target = tmp_path / "copy"
+    shutil.copytree(study_run, target, symlinks=True)
+    return target

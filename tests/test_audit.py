@@ -7,7 +7,8 @@ import yaml
 from torch import nn
 
 from cnnstudy.audit import audit, conv_pair, count_macs, separable_costs, separable_sweep
-from cnnstudy.models import build_model, input_shape
+from cnnstudy.models import build_model
+from cnnstudy.specs import input_shape
 
 DEFAULT = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
 SEED_ALEXNET_PARAMS = [23_296, 313_796, 677_760, 884_992, 590_080, 37_752_832, 4_195_328, 1_025_000]

@@ -18,17 +18,20 @@ def test_cluster_generic_run_equals_the_local_run(study_run, tmp_path):
     write_config(workdir, SMALL_CONFIG)
     queue = tmp_path / "queue"
     run_snakemake(
-        workdir, "--executor", "cluster-generic", "--jobs", "4", "--latency-wait", "10",
+        workdir, "--executor", "cluster-generic", "--jobs", "4", "--group-components", "run=2", "--latency-wait", "10",
         "--cluster-generic-submit-cmd", f"{sys.executable} {REPO / 'tests' / 'cluster' / 'submit.py'}",
         "--cluster-generic-status-cmd", f"{sys.executable} {REPO / 'tests' / 'cluster' / 'status.py'}",
         *TARGETS, env={"CNNSTUDY_TEST_QUEUE": str(queue)},
     )
     exits = sorted(queue.glob("*.exit"))
-    # distort, two trainings, two evaluations: each a separately submitted job; prepare_data is a
-    # local rule (it may download), run by Snakemake on the submitting host
-    assert len(exits) == 5 and all(path.read_text().strip() == "0" for path in exits)
-    submitted = " ".join(path.read_text() for path in queue.glob("*.sh"))
-    assert "train:" in submitted and "distort:" in submitted and "prepare_data" not in submitted
+    # distort, then both runs' trainings and evaluations in one group submission (group "run",
+    # 2 components); prepare_data is a local rule (it may download), run on the submitting host
+    assert len(exits) == 2 and all(path.read_text().strip() == "0" for path in exits)
+    scripts = [path.read_text() for path in queue.glob("*.sh")]
+    grouped = [script for script in scripts if "--target-jobs" in script and script.count("train:") == 2]
+    assert len(grouped) == 1 and grouped[0].count("evaluate:") == 2, scripts
+    submitted = " ".join(scripts)
+    assert "distort:" in submitted and "prepare_data" not in submitted
     assert (workdir / "results/tiny/data/train.npz").exists()
     for target in TARGETS:
         # deterministic mode: the metrics file is byte for byte the local run's
@@ -46,9 +49,16 @@ def test_slurm_profile_dry_runs(tmp_path):
     write_config(workdir, {**SMALL_CONFIG, "training": {**SMALL_CONFIG["training"], "device": "cuda"}})
     result = run_snakemake(workdir, "-n", "--profile", "profiles/slurm")
     assert "rule train:" in result.stdout
-    assert "slurm_partition=CHANGE-ME-partition" in result.stdout
+    # no placeholder overrides the plugin's own account and partition
+    assert "slurm_partition" not in result.stdout and "slurm_account" not in result.stdout
+    assert "CHANGE-ME" not in (workdir / "profiles" / "slurm" / "config.yaml").read_text()
     train_block = result.stdout[result.stdout.index("rule train:"):].split("\n\n")[0]
     assert "gpu=1" in train_block and "mem_mb=3000" in train_block
+    # 6 runs (training + evaluation each) and 2 budget runs, 8 runs a group: one submission, not 14
+    groups = result.stdout.split("Group job run (jobs in lexicogr. order):")[1:]
+    assert len(groups) == 1, result.stdout[-3000:]
+    assert groups[0].count("rule train:") == 6 and groups[0].count("rule evaluate:") == 6
+    assert groups[0].count("rule train_budget:") == 2
 
 
 def test_slurm_profile_keeps_every_rerun_trigger():

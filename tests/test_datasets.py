@@ -247,6 +247,6 @@ def test_save_and_load_split_keep_provenance(tmp_path):
 
 def test_load_split_rejects_other_files(tmp_path):
     np.savez(tmp_path / "x.npz", a=np.zeros(2))
-    with pytest.raises(DataError, match="x.npz: not a prepared split"):
+    with pytest.raises(DataError, match="x.npz: no array .images., .labels., .provenance. \\(holds a\\)"):
         load_split(tmp_path / "x.npz")
 

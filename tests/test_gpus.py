@@ -121,12 +121,11 @@ def test_no_gpu_is_a_clear_error(tmp_path):
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
 def test_training_on_cuda_records_the_device():
-    from cnnstudy.train import train_variant
+    from cnnstudy.train import fit, seeded_model
 
     images = torch.randint(0, 255, (64, 28, 28), dtype=torch.uint8)
     labels = (torch.arange(64) % 10).to(torch.uint8)
-    model, history = train_variant({"family": "ciresan", "conv_depth": 3, "fc_depth": 1}, 0, train_images=images,
-                                   train_labels=labels, val_images=images, val_labels=labels,
-                                   settings=train_settings(epochs=1, batch_size=32), device=torch.device("cuda"),
-                                   precision="bf16", log=lambda m: None)
+    model = seeded_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1}, 0)
+    history = fit(model, images, labels, images, labels, train_settings(epochs=1, batch_size=32), 0,
+                  torch.device("cuda"), "bf16", log=lambda m: None)
     assert next(model.parameters()).is_cuda and len(history) == 1

@@ -97,7 +97,7 @@ def test_a_gpu_job_without_a_gpu_is_one_line(tmp_path):
     (tmp_path / "job.py").write_text(script)
     result = subprocess.run([sys.executable, "job.py"], cwd=tmp_path, capture_output=True, text=True,
                             env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
-    assert one_line(result).startswith("cnnstudy: a GPU job started, but no GPU is visible")
+    assert one_line(result).startswith("cnnstudy: training.device: a GPU job started (--resources gpu=N), but no GPU is visible")
 
 
 def test_a_job_refuses_a_library_other_than_the_workflows(tmp_path):

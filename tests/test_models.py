@@ -5,7 +5,8 @@ import torch
 import yaml
 
 from cnnstudy.errors import ConfigError
-from cnnstudy.models import CustomAlexNet, build_model, check_spec, input_shape
+from cnnstudy.models import CustomAlexNet, build_model
+from cnnstudy.specs import check_spec, input_shape
 
 DEFAULT = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
 

@@ -116,3 +116,66 @@ def test_the_landing_page_opens_with_this_runs_verdicts_above_the_fold(study_run
     assert box["y"] + box["height"] <= 768, "the verdict table runs below the fold"
     for row in claims.itertuples():
         assert row.conclusion in text and row.verdict in text
+
+
+FIGURES = {"accuracy.png", "cost.png", "learning_curves.png", "confusion_best.png", "misclassified.png", "sweep.png",
+           "elastic_preview.png"}
+
+
+def test_the_report_zip_unpacks_and_opens_with_every_figure(study_run, tmp_path):
+    """`snakemake --report report.zip` (what the workflow catalog offers): unzipped and served, its
+    page lists every category and every figure it links loads as an image."""
+    import functools
+    import http.server
+    import re
+    import threading
+    import zipfile
+
+    from matplotlib.image import imread
+
+    from conftest import run_snakemake
+
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    archive = tmp_path / "report.zip"
+    run_snakemake(study_run, "--report", str(archive))
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(tmp_path / "unzipped")
+    page_file = tmp_path / "unzipped" / "report" / "report.html"
+    linked = sorted(set(re.findall(r"data/raw/[0-9a-f]+/[\w.-]+", page_file.read_text())))
+    assert {Path(path).name for path in linked} >= FIGURES
+    assert all((page_file.parent / path).is_file() for path in linked)
+    figures = [path for path in linked if path.endswith(".png")]
+    assert all(imread(page_file.parent / path).size > 0 for path in figures)
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(page_file.parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    problems = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            url = f"http://127.0.0.1:{server.server_port}/report.html"
+            page.goto(url)
+            page.get_by_text("A CNN architecture study on MNIST", exact=False).first.wait_for(timeout=30_000)
+            for category, items in EXPECTED.items():
+                page.goto(url)
+                page.get_by_text(category, exact=True).first.click()
+                page.get_by_text(items[0], exact=True).first.wait_for(timeout=10_000)
+                listed = page.locator("#app").inner_text()
+                assert all(item in listed for item in items), category
+            loaded = page.evaluate("""async paths => Promise.all(paths.map(async path => {
+                const response = await fetch(path);
+                const image = new Image();
+                image.src = URL.createObjectURL(await response.blob());
+                await image.decode();
+                return [path, response.status, image.naturalWidth];
+            }))""", figures)
+            browser.close()
+    finally:
+        server.shutdown()
+    assert problems == []
+    assert all(status == 200 and width > 100 for _, status, width in loaded), loaded

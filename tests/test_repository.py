@@ -81,6 +81,49 @@ def test_snakemake_lint_is_clean():
     assert "Congratulations" in result.stdout + result.stderr
 
 
+# What a Python holding Snakemake alone lacks: an import of any of these fails. (numpy and pandas
+# stay: the executor plugins the test extra installs import them when Snakemake starts.)
+NOT_IN_A_SNAKEMAKE_ONLY_PYTHON = ("cnnstudy", "torch", "torchvision", "scipy", "matplotlib", "thop", "mlxtend", "tqdm")
+
+
+def snakemake_alone(tmp_path: Path) -> dict[str, str]:
+    """An environment in which the library and the science stack do not import, as in a venv
+    holding Snakemake alone (the one the workflow catalog lints in)."""
+    import os
+
+    shadow = tmp_path / "shadow"
+    for name in NOT_IN_A_SNAKEMAKE_ONLY_PYTHON:
+        (shadow / name).mkdir(parents=True)
+        (shadow / name / "__init__.py").write_text(f"raise ImportError('No module named {name}')\n")
+    return dict(os.environ, PYTHONPATH=str(shadow))
+
+
+def test_lint_and_dry_run_need_snakemake_alone(tmp_path):
+    """Parsing uses the workflow's own src/, which imports no torch, numpy or pandas; only jobs
+    need the library installed (checked before the first job runs)."""
+    env = snakemake_alone(tmp_path)
+    lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stderr[-3000:]
+    dry = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--quiet", "rules"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert re.search(r"(?m)^train\s+\d+", dry.stdout + dry.stderr), dry.stdout[-2000:]
+
+
+def test_every_rule_says_what_it_does():
+    """`snakemake --list-rules` shows each rule's docstring."""
+    from conftest import rule_blocks
+
+    blocks = [block for smk in [ROOT / "Snakefile", *sorted((ROOT / "rules").glob("*.smk"))]
+              for block in rule_blocks(smk.read_text())]
+    undocumented = [block.splitlines()[0] for block in blocks if not re.match(r'.*\n    """\S', block)]
+    assert len(blocks) >= 20 and undocumented == []
+    listed = subprocess.run([sys.executable, "-m", "snakemake", "--list-rules"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert "Count one model's parameters and MACs" in listed.stdout, listed.stdout[-2000:]
+
+
 def rule_params_and_scripts():
     """(rule, param names, script text) of every rule with a script."""
     from conftest import rules_with_scripts
@@ -160,3 +203,57 @@ def test_the_conda_post_deploy_script_installs_the_workflows_own_library(tmp_pat
     found = subprocess.run([str(env / "bin" / "python"), "-c", "import cnnstudy; print(cnnstudy.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, check=True, env=activated)
     assert Path(found.stdout.strip()) == workflow / "src" / "cnnstudy" / "__init__.py"
+
+
+def readme_commands() -> list[str]:
+    """Every command the README shows: inline code and the lines of its code blocks (split at &&)."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```\n(.*?)```", text, re.S)
+    spans = re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    commands = [part.strip() for block in blocks for line in block.splitlines() for part in line.split("&&")]
+    return sorted({command for command in commands + spans
+                   if re.match(r"(\.venv/bin/)?(snakemake|python|bash) ", command) or command == "snakemake -n"})
+
+
+@pytest.mark.workflow
+def test_every_readme_command_runs(rerun_copy, tmp_path):
+    """Snakemake commands dry-run (-n) in a fresh copy of the workflow, report commands build a
+    report from a finished tiny run, scripts answer --help; commands with a <placeholder>, the
+    generators (checked against their outputs elsewhere) and CI itself are left out."""
+    import shlex
+
+    from conftest import copy_workflow, run_snakemake
+
+    fresh = copy_workflow(tmp_path / "fresh")
+    (fresh / "my-gpu.yaml").write_text("training: {device: cuda}\n")
+    commands = readme_commands()
+    assert len(commands) >= 20, commands
+    ran = []
+    for command in commands:
+        if "<" in command or "cnnstudy.configdoc" in command or "cnnstudy.wording" in command or ".ci/run" in command:
+            continue
+        words = shlex.split(command.replace(".venv/bin/", ""))
+        if words[0] == "snakemake":
+            arguments = [str(word) for word in words[1:]]
+            if "$(printf" in command:  # the shell expands the targets
+                arguments = shlex.split(subprocess.run(["bash", "-c", f"echo {command[len('snakemake '):]}"],
+                                                       capture_output=True, text=True, check=True).stdout)
+            if "--report" in arguments:
+                run_snakemake(rerun_copy, *arguments)
+                assert (rerun_copy / arguments[arguments.index("--report") + 1]).stat().st_size > 100_000
+            elif arguments in (["--unlock"], ["--lint"]):
+                run_snakemake(fresh, *arguments)
+            else:
+                run_snakemake(fresh, *arguments, *([] if "-n" in arguments else ["-n"]))
+        elif words[0] == "python" and words[1].startswith("benchmarks/"):
+            subprocess.run([sys.executable, str(ROOT / words[1]), "--help"], capture_output=True, check=True)
+        elif words[0] == "bash":
+            subprocess.run(["bash", "-n", str(ROOT / words[1])], check=True)  # gpu_check/gpu_study: tests of their own
+        elif words[0] == "python" and words[1:3] == ["-m", "venv"]:
+            continue  # the quick start's install: CI runs it
+        elif words[0] == "python" and words[1:3] == ["-m", "pytest"]:
+            continue
+        else:
+            raise AssertionError(f"a README command this test does not know how to run: {command}")
+        ran.append(command)
+    assert len(ran) >= 16, ran

@@ -4,7 +4,7 @@ from torch import nn
 
 from cnnstudy import weightgrad
 from cnnstudy.models import build_model
-from cnnstudy.train import train_variant
+from cnnstudy.train import fit, seeded_model
 from cnnstudy.weightgrad import conv2d_weight_grad, weight_grads_by_forward
 from conftest import train_settings
 
@@ -101,9 +101,9 @@ def test_bf16_training_with_routed_layers_is_deterministic():
     settings = train_settings(epochs=2, batch_size=16, eval_batch_size=32)
 
     def train():
-        return train_variant(spec, 0, train_images=images, train_labels=labels, val_images=images[:32],
-                             val_labels=labels[:32], settings=settings, device=CPU, precision="bf16",
-                             log=lambda message: None)
+        model = seeded_model(spec, 0)
+        return model, fit(model, images, labels, images[:32], labels[:32], settings, 0, CPU, "bf16",
+                          log=lambda message: None)
 
     (model_a, history_a), (model_b, history_b) = train(), train()
     assert [row["train_loss"] for row in history_a] == [row["train_loss"] for row in history_b]

@@ -155,23 +155,15 @@ def dry_run_jobs(workdir, *args):
     """(rule, variant-or-None) of every job a dry run would execute."""
     result = run_snakemake(workdir, "-n", *args)
     jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", result.stdout):
+    # a job's block ends at the next job or timestamp line; jobs of a group (rules train and
+    # evaluate share group "run") are listed indented under "Group job run"
+    for block in re.split(r"\n(?=[ \t]*(?:local)?rule \w+:|\[)", result.stdout):
         match = re.match(r"(?:local)?rule (\w+):", block.strip())
         if match:
             variant = re.search(r"variant=([\w.-]+)", block)
             model = re.search(r"model=([\w.-]+)", block)
             jobs.append((match.group(1), (variant or model).group(1) if (variant or model) else None))
     return jobs
-
-
-@pytest.fixture
-def rerun_copy(study_run, tmp_path):
-    """The finished run, copied so that edits do not disturb the other tests."""
-    import shutil
-
-    target = tmp_path / "copy"
-    shutil.copytree(study_run, target, symlinks=True)
-    return target
 
 
 def test_nothing_to_do_after_a_run(rerun_copy):
@@ -266,19 +258,28 @@ def test_editing_a_library_module_reruns_exactly_the_steps_whose_code_imports_it
     assert dry_run_jobs(rerun_copy) == []
 
 
-def test_epoch_snapshots_rerun_nothing_and_score_each_epoch(rerun_copy):
+def test_epoch_snapshots_and_tensorboard_curves_rerun_nothing_and_read_back(rerun_copy):
     import subprocess
     import sys
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     from conftest import REPO as ROOT
 
     config = copy.deepcopy(SMALL_CONFIG)
-    config["training"]["snapshots"] = True
+    config["training"].update(snapshots=True, tensorboard=True)
     write_config(rerun_copy, config)
-    assert dry_run_jobs(rerun_copy) == []  # keeping snapshots changes no result
+    assert dry_run_jobs(rerun_copy) == []  # keeping snapshots or curves changes no result
     run = rerun_copy / "results/tiny/small/seed0"
     run_snakemake(rerun_copy, "--cores", "1", "results/tiny/small/seed0/model.pt", "--forcerun", "train")
     assert sorted(path.name for path in (run / "epochs").iterdir()) == ["epoch1.pt", "epoch2.pt"]
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    history = pd.read_csv(run / "history.csv")
+    for column, tag in {"train_loss": "loss/train", "val_accuracy": "accuracy/validation", "lr": "learning_rate"}.items():
+        scalars = events.Scalars(tag)
+        assert [event.step for event in scalars] == list(history["epoch"])
+        assert [event.value for event in scalars] == pytest.approx(list(history[column]), rel=1e-6)
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "calibration.py"), str(run), "--threads", "1"],
                             capture_output=True, text=True, check=True)
     rows = [line.split() for line in result.stdout.splitlines() if re.match(r"\s+\d+\s+0\.", line)]
@@ -322,7 +323,7 @@ def test_each_variant_trains_its_own_seeds_and_its_budget_run_takes_its_first(tm
     trained = {(m.group(1), int(m.group(2))) for m in re.finditer(r"results/tiny/([\w-]+)/seed(\d+)/model\.pt", dry)}
     assert trained == {("small", 0), ("small", 1), ("separable", 0), ("separable", 1),
                        *(("small-elastic", s) for s in (1, 2, 3, 4))}
-    check = next(b for b in re.split(r"\n(?=(?:local)?rule \w+:)", dry)
+    check = next(b for b in re.split(r"\n(?=[ \t]*(?:local)?rule \w+:|\[)", dry)
                  if b.startswith("rule budget_check:") and "variant=small-elastic" in b)
     assert re.findall(r"small-elastic/seed(\d+)/model.pt", check.split("output:")[0]) == ["1", "2", "3", "4"]
     budget = "results/tiny/small-elastic/budget/model.pt"
@@ -532,6 +533,23 @@ def test_a_read_only_run_folder_is_one_line_before_any_job(rerun_copy):
     assert errors == ["cnnstudy: results/tiny/small/seed0: permission denied (a read-only folder the run writes to)"]
     assert (run / "model.pt").exists()  # nothing removed
     assert sorted(rule for rule, _ in dry_run_jobs(rerun_copy, "results/tiny/small/seed0/metrics.json")) == []
+
+
+def test_the_default_config_is_found_beside_the_snakefile_from_any_folder(tmp_path):
+    """`snakemake -s <checkout>/Snakefile` run elsewhere: the checkout's config/config.yaml, then
+    --configfile over it."""
+    import yaml
+
+    workflow = copy_workflow(tmp_path / "checkout")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    snakefile = str(workflow / "Snakefile")
+    default = run_snakemake(elsewhere, "-s", snakefile, "-n", "--quiet", "rules")
+    assert re.search(r"(?m)^train\s+6$", default.stdout), default.stdout[-2000:]  # the default: 2 variants x 3 seeds
+    (elsewhere / "tiny.yaml").write_text(yaml.safe_dump({"run": {"seeds": [0], "variants": ["ciresan-4conv"]}}))
+    overlaid = run_snakemake(elsewhere, "-s", snakefile, "--configfile", "tiny.yaml", "-n", "--quiet", "rules")
+    assert re.search(r"(?m)^train\s+1$", overlaid.stdout), overlaid.stdout[-2000:]
+    assert not (elsewhere / "results").exists() and not (workflow / "results").exists()
 
 
 def test_the_workflow_runs_as_a_snakemake_module(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 PACKAGE = "cnnstudy"
 PACKAGE_DIR = Path(__file__).resolve().parent
 # How a job runs and writes, not what it computes: editing these reruns nothing.
-INFRASTRUCTURE = frozenset({PACKAGE} | {f"{PACKAGE}.{name}" for name in ("jobs", "gpus", "files", "errors", "codehash")})
+INFRASTRUCTURE = frozenset({PACKAGE} | {f"{PACKAGE}.{name}" for name in ("jobs", "gpus", "files", "errors", "codehash", "tracking")})
 
 
 def imported_modules(source: Path, package_dir: Path = PACKAGE_DIR) -> set[str]:

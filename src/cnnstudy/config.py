@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from cnnstudy.errors import ConfigError
-from cnnstudy.models import MNIST_SHAPE, check_spec, input_shape
+from cnnstudy.specs import MNIST_SHAPE, check_spec, input_shape
 
-# training keys that do not change a run's results: job resources (GPU sharing too), and per-epoch snapshots.
+# training keys that do not change a run's results: job resources (GPU sharing too), per-epoch snapshots and
+# TensorBoard curves.
 # ``threads`` is not one of them: oneDNN splits its reductions by thread count, so 1 and 2
 # threads give different weights (tests/test_workflow.py shows the rerun).
-NON_RESULT_KEYS = ("mem_mb", "runtime", "jobs_per_gpu", "snapshots")
+NON_RESULT_KEYS = ("mem_mb", "runtime", "jobs_per_gpu", "snapshots", "tensorboard")
 
 
 def check_config(config: dict[str, Any]) -> None:
@@ -85,11 +86,11 @@ def _check_numbers(value: Any, nodes: list[dict[str, Any]], root: dict[str, Any]
             children = [child for node in nodes
                         for child in (node.get("properties", {}).get(key), node.get("additionalProperties"))
                         if isinstance(child, dict)]
-            _check_numbers(item, children, root, f"{where}.{key}" if where else str(key))
+            _check_numbers(item, children, root, key_path([where, key]))
     elif isinstance(value, list):
         children = [node["items"] for node in nodes if isinstance(node.get("items"), dict)]
         for index, item in enumerate(value):
-            _check_numbers(item, children, root, f"{where}[{index}]")
+            _check_numbers(item, children, root, key_path([where, index]))
 
 
 def _with_refs(node: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any]]:
@@ -183,3 +184,33 @@ def comparison_pairs(config: dict[str, Any]) -> list[tuple[str, str]]:
     for pair in pairs:
         unique.setdefault(frozenset(pair), pair)
     return list(unique.values())
+
+
+# config/schema.yaml's patterns, in words
+PATTERN_WORDS = {
+    "^[A-Za-z0-9][A-Za-z0-9_.-]*$": "a valid name (a letter or digit, then letters, digits, '.', '_' or '-')",
+    "^(auto|cpu|cuda(:[0-9]+)?)$": "a device: auto, cpu, cuda or cuda:N",
+}
+
+
+def key_path(parts: list[Any]) -> str:
+    """The one spelling of a config key in messages: names joined by dots, list items in brackets
+    (``claims.elastic.tests[0].expect``)."""
+    path = ""
+    for part in parts:
+        if part in ("", None):
+            continue
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path
+
+
+def schema_error(error: Any) -> str:
+    """``<key>: <what is wrong>`` for a jsonschema ValidationError, in words rather than schema terms."""
+    where = key_path(list(error.absolute_path)) or "(top level)"
+    if error.validator == "not" and isinstance(error.validator_value, dict) and "enum" in error.validator_value:
+        taken = ", ".join(map(repr, error.validator_value["enum"]))
+        return f"{where}: {error.instance!r} is a reserved name here ({taken} cannot be used)"
+    if error.validator == "pattern":
+        form = PATTERN_WORDS.get(error.validator_value, "the form this key takes (config/README.md)")
+        return f"{where}: {error.instance!r} is not {form}"
+    return f"{where}: {error.message}"

@@ -21,6 +21,7 @@ from cnnstudy.digits import IMAGE_SIZE
 from cnnstudy.errors import ConfigError, DataError
 from cnnstudy.files import md5sum, save_npz
 from cnnstudy.idx import parse_idx, read_bytes
+from cnnstudy.readers import reason
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -213,13 +214,47 @@ def save_split(path: Path | str, images: np.ndarray, labels: np.ndarray, provena
 
 
 def load_split(path: Path | str) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Read a prepared split written by :func:`save_split`."""
+    """Read a prepared split written by :func:`save_split`, refusing one of another shape."""
+    images, labels, provenance = load_arrays(path, "images", "labels", "provenance")
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SIZE:
+        raise DataError(f"{path}: images are {images.dtype} {list(images.shape)}, expected uint8 [N, 28, 28]")
+    if labels.ndim != 1 or len(labels) != len(images) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{path}: labels are {labels.dtype} {list(labels.shape)}, expected {len(images)} integers "
+                        "(one per image)")
+    if len(labels) and not (0 <= labels.min() and labels.max() < NUM_CLASSES):
+        raise DataError(f"{path}: a label outside 0-9")
+    try:
+        return images, labels, json.loads(str(provenance))
+    except json.JSONDecodeError:
+        raise DataError(f"{path}: its provenance is not valid JSON") from None
+
+
+def load_distorted(path: Path | str, digits: int) -> np.ndarray:
+    """Distorted copies [K, N, 28, 28] (scripts/distort.py) of a split of ``digits`` images."""
+    (images,) = load_arrays(path, "images")
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (digits, *IMAGE_SIZE):
+        raise DataError(f"{path}: distorted copies are {images.dtype} {list(images.shape)}, expected uint8 "
+                        f"[copies, {digits}, 28, 28] (the training split's digits)")
+    return images
+
+
+def load_arrays(path: Path | str, *names: str) -> list[np.ndarray]:
+    """The named arrays of an .npz file; a damaged file or a missing array is one line naming it."""
     with open(path, "rb") as handle:  # an OS error (missing, unreadable) stays one and names the path
+        if not handle.read(1):
+            raise DataError(f"{path}: empty (0 bytes)")
+        handle.seek(0)
         try:
             with np.load(handle, allow_pickle=False) as data:
-                return data["images"], data["labels"], json.loads(str(data["provenance"]))
-        except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as error:
-            raise DataError(f"{path}: not a prepared split ({error})") from None
+                missing = [name for name in names if name not in data.files]
+                if missing:
+                    raise DataError(f"{path}: no array {', '.join(map(repr, missing))} (holds "
+                                    f"{', '.join(data.files) or 'none'})")
+                return [data[name] for name in names]
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+            if isinstance(error, DataError):
+                raise
+            raise DataError(f"{path}: not a readable .npz file ({reason(error)})") from None
 
 
 def summary_frame(splits: dict[str, Split]) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 Snakemake takes any existing output file as done; writing to a temporary name in the same
 folder and renaming it at the end means a crash never leaves a half-written file behind.
+numpy is imported where an array is written: the workflow's parse-time checks import this module
+in a Python that may hold Snakemake alone.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from cnnstudy.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @contextlib.contextmanager
@@ -90,9 +93,9 @@ def write_json(path: Path | str, data: Any) -> None:
 
 def first_non_finite(data: Any, where: str = "") -> str | None:
     """The key path of the first NaN or infinity in nested dicts and lists."""
-    if isinstance(data, np.ndarray):
+    if hasattr(data, "tolist"):  # a numpy array or scalar
         data = data.tolist()
-    if isinstance(data, (float, np.floating)) and not math.isfinite(data):
+    if isinstance(data, float) and not math.isfinite(data):
         return f"{where or '(value)'} = {data}"
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, (list, tuple)) else ()
     for key, value in items:
@@ -103,19 +106,15 @@ def first_non_finite(data: Any, where: str = "") -> str | None:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
+    if hasattr(value, "tolist"):  # a numpy array or scalar
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def read_json(path: Path | str) -> Any:
-    return json.loads(Path(path).read_text())
-
-
 def save_npz(path: Path | str, **arrays: np.ndarray) -> None:
     """np.savez (uncompressed: digits load faster than they compress) written atomically."""
+    import numpy as np
+
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)

@@ -49,8 +49,9 @@ def claim_gpu(gpus: list[str], lock_dir: Path = LOCK_DIR, timeout: float = 600.0
     Returns the device id and the open lock file: keep it open for as long as the job runs.
     """
     if not gpus:
-        raise GpuError("a GPU job started, but no GPU is visible (CUDA_VISIBLE_DEVICES is unset or empty and "
-                       "nvidia-smi lists none): run it where a GPU is, or set training.device: cpu")
+        raise GpuError("training.device: a GPU job started (--resources gpu=N), but no GPU is visible "
+                       "(CUDA_VISIBLE_DEVICES is unset or empty and nvidia-smi lists none): run it where a GPU is, "
+                       "or set training.device: cpu")
     if slots < 1:
         raise GpuError(f"training.jobs_per_gpu: {slots} is below 1")
     lock_dir.mkdir(parents=True, exist_ok=True)

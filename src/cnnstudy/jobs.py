@@ -7,6 +7,7 @@ then one call.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -60,8 +61,39 @@ def check_library(code: str, script: Path) -> None:
     from cnnstudy.codehash import PACKAGE_DIR, code_hash
 
     if code_hash(script) != code:
-        raise EnvironmentMismatch(
-            f"this Python imports the cnnstudy library from {PACKAGE_DIR}, whose code behind {script.name} differs "
+        raise EnvironmentMismatch(library_differs(PACKAGE_DIR, script))
+
+
+# Run by the jobs' Python: the hash of each script's library code as that Python imports it.
+_ENVIRONMENT_CODES = """
+import json, sys
+from pathlib import Path
+from cnnstudy.codehash import PACKAGE_DIR, code_hash
+print(json.dumps({"package": str(PACKAGE_DIR), "codes": {s: code_hash(Path(s)) for s in sys.argv[1:]}}))
+"""
+
+
+def check_environment(python: str, codes: dict[Path, str], workflow: Path) -> None:
+    """Before any job: the jobs' Python (``python``) imports a library whose code behind each
+    script is the workflow's own (``codes``: script -> the rule's hash of it). The workflow parses
+    with its own src/, so this asks that Python in a process of its own."""
+    import subprocess
+
+    result = subprocess.run([python, "-c", _ENVIRONMENT_CODES, *map(str, codes)], capture_output=True, text=True)
+    if result.returncode != 0:
+        if "ModuleNotFoundError: No module named 'cnnstudy" in result.stderr or "No module named cnnstudy" in result.stderr:
+            raise EnvironmentMismatch(f"the cnnstudy library is not installed in this Python ({python}): run "
+                                      f"`pip install -e {workflow}` (README, Quick start)")
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise EnvironmentMismatch(f"this Python ({python}) cannot import the cnnstudy library the jobs need: {last}")
+    found = json.loads(result.stdout)
+    for script, code in codes.items():
+        if found["codes"].get(str(script)) != code:
+            raise EnvironmentMismatch(library_differs(found["package"], script))
+
+
+def library_differs(package: Path | str, script: Path) -> str:
+    return (f"this Python imports the cnnstudy library from {package}, whose code behind {script.name} differs "
             f"from the workflow's src/: install the workflow's own in this environment (pip install -e <workflow "
             f"folder>; with --sdm conda, delete the env under .snakemake/conda to rebuild it)")
 

@@ -17,7 +17,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from cnnstudy.models import MNIST_SHAPE, build_model
+from cnnstudy.models import build_model
+from cnnstudy.specs import MNIST_SHAPE
 from cnnstudy.timing import median_seconds
 
 

@@ -7,7 +7,6 @@ scripts only read files and write the results.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -150,10 +149,6 @@ def by_run(runs: list[list[Any]], values: list[Any]) -> dict[Key, Any]:
     return {(str(variant), int(seed)): value for (variant, seed), value in zip(runs, values)}
 
 
-def read_predictions(files: dict[Key, str | Path]) -> dict[Key, np.ndarray]:
-    """Per-sample correctness of every run."""
-    correct = {}
-    for key, path in files.items():
-        frame = pd.read_csv(path)
-        correct[key] = (frame["label"] == frame["predicted"]).to_numpy()
-    return correct
+def correct_by_run(predictions: dict[Key, pd.DataFrame]) -> dict[Key, np.ndarray]:
+    """Per-digit correctness of every run (its predictions.csv, cnnstudy.readers.read_predictions)."""
+    return {key: (frame["label"] == frame["predicted"]).to_numpy() for key, frame in predictions.items()}

@@ -21,9 +21,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnstudy.checkpoint import load_weights, to_bytes
-from cnnstudy.errors import DivergenceError
+from cnnstudy.errors import CheckpointError, DivergenceError
 from cnnstudy.files import write_bytes
+from cnnstudy.jobs import one_line
 from cnnstudy.models import build_model
+from cnnstudy.readers import reason
 from cnnstudy.runtime import autocast, index_batches, memory_format, normalise, predict, set_determinism
 from cnnstudy.weightgrad import weight_grads_by_forward
 
@@ -88,7 +90,7 @@ def epoch_images(clean: torch.Tensor, distorted: list[torch.Tensor], epoch: int,
     copy = distorted[(epoch - 1) % len(distorted)]
     if share >= 1:
         return copy
-    draw = torch.Generator().manual_seed(seed * 100_003 + epoch + 50_000)
+    draw = torch.Generator().manual_seed(epoch_seed(seed, epoch) + 50_000)
     keep_clean = (torch.rand(len(clean), generator=draw) >= share).to(clean.device)
     return torch.where(keep_clean[:, None, None], clean, copy)
 
@@ -102,6 +104,10 @@ def validation_metrics(model: nn.Module, images: torch.Tensor, labels: torch.Ten
     return loss, accuracy
 
 
+# What save_resume writes; a file without them is no resume state of this workflow.
+RESUME_KEYS = frozenset({"fingerprint", "epoch", "model", "optimizer", "scaler", "history"})
+
+
 def save_resume(path: Path, state: dict[str, Any]) -> None:
     write_bytes(path, to_bytes(state))
 
@@ -112,8 +118,12 @@ def load_resume(path: Path | None, key: str, log: Callable[[str], None]) -> dict
         return None
     try:
         state = load_weights(path)
-    except Exception as error:  # a damaged resume state only costs the epochs it saved
-        log(f"ignoring unreadable resume state {path}: {error}")
+    except (OSError, CheckpointError) as error:  # a damaged resume state only costs the epochs it saved
+        log(f"ignoring unreadable resume state: {one_line(error)}")
+        return None
+    if not isinstance(state, dict) or not RESUME_KEYS <= state.keys():
+        log(f"ignoring resume state {path}: not one this workflow wrote (a {type(state).__name__} without "
+            f"{', '.join(sorted(RESUME_KEYS))})")
         return None
     if state.get("fingerprint") != key:
         log(f"ignoring resume state {path}: it belongs to other settings")
@@ -136,7 +146,7 @@ def fit(
     resume_key: str = "",
     log: Callable[[str], None] = print,
     progress: Callable[[int], None] | None = None,
-    on_epoch_end: Callable[[int, nn.Module], None] | None = None,
+    on_epoch_end: Callable[[int, nn.Module, dict[str, float]], None] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` in place; return one history row per epoch.
 
@@ -165,9 +175,13 @@ def fit(
     lr_sum = 0.0  # the learning rate summed over steps: how far the schedule has carried the run
     state = load_resume(resume_file, resume_key, log)
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scaler.load_state_dict(state["scaler"])
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scaler.load_state_dict(state["scaler"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as error:
+            raise CheckpointError(f"{resume_file}: a resume state of these settings whose weights do not load "
+                                  f"({reason(error)}); delete it to train this run afresh") from None
         history = state["history"]
         first_epoch = state["epoch"] + 1
         lr_sum = history[-1]["lr_sum"]
@@ -177,8 +191,8 @@ def fit(
 
     for epoch in range(first_epoch, settings.epochs + 1):
         started = time.perf_counter()
-        torch.manual_seed(seed * 100_003 + epoch)  # dropout and any other random op
-        order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+        torch.manual_seed(epoch_seed(seed, epoch))  # dropout and any other random op
+        order = torch.randperm(count, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
         images = epoch_images(clean, copies, epoch, seed, settings.distorted_share) if copies else clean
         model.train()
         loss_sum = torch.zeros((), device=device)
@@ -198,23 +212,15 @@ def fit(
             scaler.update()
             loss_sum += loss.detach() * len(y)
             correct += (logits.argmax(1) == y).sum()
-            if step % 20 == 0 and not torch.isfinite(loss_sum):
-                raise DivergenceError(f"training diverged: loss is {loss.item()} at epoch {epoch}, "
-                                      f"step {step + 1} (lr {lr:.3g}); lower training.lr")
+            if step % 20 == 0:  # a host sync: not every step
+                check_finite(epoch, lr, **{"training loss": loss_sum.item()})
             if progress is not None:
                 progress(len(y))
         train_loss = loss_sum.item() / count
-        if not math.isfinite(train_loss):
-            raise DivergenceError(f"training diverged: mean loss is {train_loss} in epoch {epoch} "
-                                  f"(lr up to {settings.lr:.3g}); lower training.lr")
-        # the loss of a step is computed before its update: the last update shows only in the weights
-        if not all(bool(torch.isfinite(parameter).all()) for parameter in model.parameters()):
-            raise DivergenceError(f"training diverged: a weight is not finite after epoch {epoch} "
-                                  f"(lr up to {settings.lr:.3g}); lower training.lr")
         val_loss, val_accuracy = validation_metrics(model, val_images, val_labels, settings, device, precision)
-        if not math.isfinite(val_loss):
-            raise DivergenceError(f"training diverged: validation loss is {val_loss} after epoch {epoch} "
-                                  f"(lr up to {settings.lr:.3g}); lower training.lr")
+        # the loss of a step is computed before its update: the last update shows only in the weights
+        largest = torch.stack([parameter.detach().abs().max() for parameter in model.parameters()]).max().item()
+        check_finite(epoch, lr, **{"training loss": train_loss, "largest weight": largest, "validation loss": val_loss})
         row = {
             "epoch": epoch, "train_loss": train_loss, "train_accuracy": correct.item() / count,
             "val_loss": val_loss, "val_accuracy": val_accuracy,
@@ -229,13 +235,24 @@ def fit(
                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "history": history,
             })
         if on_epoch_end is not None:
-            on_epoch_end(epoch, model)
+            on_epoch_end(epoch, model, row)
     return history
 
 
-def train_variant(spec: dict[str, Any], seed: int, **fit_arguments: Any) -> tuple[nn.Module, list[dict[str, float]]]:
-    """Seed, build the model of ``spec`` and fit it: the same seed gives the same initial weights."""
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The one seed of an epoch (its shuffle, dropout, distorted share): an epoch replays alone."""
+    return seed * 100_003 + epoch
+
+
+def check_finite(epoch: int, lr: float, **values: float) -> None:
+    """Stop at the first NaN or infinity, naming it: a diverged run writes no checkpoint."""
+    for what, value in values.items():
+        if not math.isfinite(value):
+            raise DivergenceError(f"training diverged: {what} is {value} in epoch {epoch} (lr {lr:.3g}); "
+                                  "lower training.lr")
+
+
+def seeded_model(spec: dict[str, Any], seed: int) -> nn.Module:
+    """The model of ``spec`` with the initial weights of ``seed``."""
     torch.manual_seed(seed)
-    model = build_model(spec)
-    history = fit(model, seed=seed, **fit_arguments)
-    return model, history
+    return build_model(spec)
