@@ -37,8 +37,8 @@ wildcard_constraints:
 localrules:
     all,
     audit_summary,
-    summarise,
-    significance,
+    summarise_runs,
+    judge_claims,
     figure_accuracy,
     figure_cost,
     figure_learning_curves,

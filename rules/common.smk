@@ -10,17 +10,32 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 # The workflow's own folder, also when another project includes it as a module (workflow.basedir
-# is then that project's folder): its scripts, schema and library source (src/) live here.
-ROOT = Path(str(workflow.current_basedir)).parent
-LIBRARY = ROOT / "src" / "cnnstudy"
+# is then that project's folder): its scripts, schema and library source (src/) live here. A
+# module from a URL (github(...), http) has no folder: Snakemake's source cache serves its files
+# (workflow.source_path) and the library is the one installed in the environment.
+REMOTE = "://" in str(workflow.current_basedir)
+ROOT = None if REMOTE else Path(str(workflow.current_basedir)).parent
 
 # Parsing (config checks, the DAG, a dry-run, --lint) uses the workflow's own src/, which needs no
 # torch, so Snakemake alone suffices. The jobs import the library of their environment: the README's
 # venv (pip install -e .) or, with --sdm conda, envs/cnnstudy.yaml, whose post-deploy script installs
 # this folder; onstart checks it before any job (stop_if_library_differs).
-sys.path.insert(0, str(ROOT / "src"))
-# Set, not read (so no `envvars:`): the conda env's post-deploy script installs the library from here.
-os.environ.update(CNNSTUDY_WORKFLOW=str(ROOT))
+if REMOTE:
+    try:
+        import cnnstudy
+    except ImportError:
+        print(
+            f"cnnstudy: this workflow, used as a module from {workflow.current_basedir}, needs its library in this "
+            f"Python ({sys.executable}): pip install the same release (docs/deployment.md, As a module)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    LIBRARY = Path(cnnstudy.__file__).parent
+else:
+    LIBRARY = ROOT / "src" / "cnnstudy"
+    sys.path.insert(0, str(ROOT / "src"))
+    # Set, not read (so no `envvars:`): the conda env's post-deploy script installs the library from here.
+    os.environ.update(CNNSTUDY_WORKFLOW=str(ROOT))
 
 import yaml
 from snakemake.utils import validate
@@ -47,7 +62,7 @@ def validate_config(config):
     """Numbers a JSON schema lets through (NaN, 2.0 as an integer), the schema (with defaults),
     then cross-references; one line that names the key."""
     try:
-        check_numbers(config, yaml.safe_load((ROOT / "config" / "schema.yaml").read_text()))
+        check_numbers(config, yaml.safe_load(Path(workflow.source_path("../config/schema.yaml")).read_text()))
         validate(config, "../config/schema.yaml")
         check_config(config)
     except ConfigError as error:
@@ -86,8 +101,8 @@ def stop_if_library_differs():
     check themselves."""
     from snakemake.settings.types import DeploymentMethod
 
-    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
-        return
+    if REMOTE or DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+        return  # from a URL, parsing already used the environment's library
     scripts = sorted((ROOT / "scripts").glob("*.py"))
     try:
         check_environment(sys.executable, {script: library_code(script.name) for script in scripts}, ROOT)
@@ -105,7 +120,7 @@ def alternatives(names):
 def library_code(script):
     """Hash of the library modules a script imports (transitively): in params, so that editing
     any of them reruns the step; Snakemake's own code trigger sees only the script."""
-    return code_hash(ROOT / "scripts" / script, LIBRARY)
+    return code_hash(Path(workflow.source_path(f"../scripts/{script}")), LIBRARY)
 
 
 RUN_FILE = "results/{dataset}/{variant}/seed{seed}/{name}"
@@ -113,7 +128,10 @@ BUDGET_FILE = "results/{dataset}/{variant}/budget/{name}"
 COMPARE_FILE = "results/{dataset}/compare/{name}"
 LANDING_PAGE = "results/report/workflow.rst"
 # the static description, from any working directory (relative, so that a moved or copied checkout reruns nothing)
-LANDING_TEMPLATE = os.path.relpath(ROOT / "report" / "workflow.rst")
+# (source_path copies even a local file to a cache folder that differs per run: local checkouts use ROOT)
+LANDING_TEMPLATE = os.path.relpath(
+    workflow.source_path("../report/workflow.rst") if REMOTE else ROOT / "report" / "workflow.rst"
+)
 
 
 def run_file(name, dataset="{dataset}", variant="{variant}", seed="{seed}"):

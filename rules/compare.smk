@@ -1,7 +1,7 @@
 # Comparison: aggregates over seeds, paired intervals, the original report's claims judged, figures.
 
 
-rule summarise:
+rule summarise_runs:
     """Aggregate a dataset's runs: the per-run table, the per-variant summary over seeds, the stacked histories."""
     input:
         metrics=per_run("metrics.json"),
@@ -26,19 +26,19 @@ rule summarise:
         ),
         histories=compare_file("histories.csv"),
     log:
-        "logs/{dataset}/compare/summarise.log",
+        "logs/{dataset}/compare/summarise_runs.log",
     conda:
         "../envs/cnnstudy.yaml"
     params:
-        code=library_code("summarise.py"),
+        code=library_code("summarise_runs.py"),
         variants=report_variants(),
         min_train_accuracy=config["convergence"]["min_train_accuracy"],
         runs=RUNS,
     script:
-        "../scripts/summarise.py"
+        "../scripts/summarise_runs.py"
 
 
-rule significance:
+rule judge_claims:
     """Pair the variants' predictions, judge the original report's conclusions, write the headline."""
     input:
         predictions=per_run("predictions.csv"),
@@ -71,18 +71,18 @@ rule significance:
             labels={"dataset": "{dataset}", "item": "0 headline"},
         ),
     log:
-        "logs/{dataset}/compare/significance.log",
+        "logs/{dataset}/compare/judge_claims.log",
     conda:
         "../envs/cnnstudy.yaml"
     params:
-        code=library_code("significance.py"),
+        code=library_code("judge_claims.py"),
         pairs=comparison_pairs(config),
         claims=config["claims"],
         stats=config["stats"],
         runs=RUNS,
         plans=training_plans(),
     script:
-        "../scripts/significance.py"
+        "../scripts/judge_claims.py"
 
 
 rule figure_accuracy:

@@ -8,6 +8,7 @@ from cnnstudy.jobs import job
 from cnnstudy.models import build_model
 from cnnstudy.specs import input_shape
 from cnnstudy.tables import write_table
+from cnnstudy.wording import table_words
 
 with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:
     name, spec = snakemake.wildcards.model, dict(snakemake.params.spec)
@@ -19,11 +20,8 @@ with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:
         "thop_macs": totals["thop_macs"], "flopcounter_flops": totals["flopcounter_flops"],
         "difference": f"thop: {totals['thop_vs_hand']}; FlopCounterMode/2: {totals['flopcounter_vs_hand']}",
     }])
-    note = (f"Memory for one {'x'.join(map(str, shape))} input (torchsummary's estimate, float32): "
-            f"input {totals['input_mb']:.2f} MB, forward/backward pass {totals['forward_backward_mb']:.2f} MB, "
-            f"params {totals['params_mb']:.2f} MB, total {totals['total_mb']:.2f} MB.")
     write_table(table, snakemake.output.layers_csv, snakemake.output.layers,
-                title=f"Layers of {name} ({spec['family']})", note=note)
+                **table_words("layers", name=name, family=spec["family"], shape="x".join(map(str, shape)), **totals))
     write_json(snakemake.output.totals, {"model": name, "spec": spec, **totals})
     log(f"params {totals['params']:,}, MACs {totals['macs']:,}, thop {totals['thop_macs']:,.0f}, "
         f"FlopCounterMode {totals['flopcounter_flops']:,} FLOPs")

@@ -5,6 +5,7 @@ import pandas as pd
 from cnnstudy.jobs import job
 from cnnstudy.readers import read_json
 from cnnstudy.tables import write_table
+from cnnstudy.wording import table_words
 
 COLUMNS = ["model", "params", "macs", "thop_macs", "flopcounter_flops", "input_mb", "forward_backward_mb",
            "params_mb", "total_mb", "thop_vs_hand", "flopcounter_vs_hand"]
@@ -12,7 +13,5 @@ COLUMNS = ["model", "params", "macs", "thop_macs", "flopcounter_flops", "input_m
 with job(snakemake.log[0], snakemake.params.code) as log:
     table = pd.DataFrame([read_json(path, COLUMNS) for path in snakemake.input])[COLUMNS]
     write_table(table, snakemake.output.csv, snakemake.output.html,
-                title="Parameters and MACs per image of every audited model",
-                note="macs: the project's hand-formula counter; thop_macs: thop.profile; "
-                     "flopcounter_flops: torch FlopCounterMode (2 FLOPs per MAC). Memory in MB as torchsummary.")
+                **table_words("audit summary"))
     log(f"{len(table)} models")

@@ -3,6 +3,7 @@
 from cnnstudy.datasets import prepare, save_split, summary_frame
 from cnnstudy.jobs import job
 from cnnstudy.tables import write_table
+from cnnstudy.wording import table_words
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     name, spec = snakemake.wildcards.dataset, dict(snakemake.params.spec)
@@ -12,4 +13,4 @@ with job(snakemake.log[0], snakemake.params.code) as log:
         save_split(snakemake.output[split], images, labels, provenance)
         log(f"{split}: {len(labels)} images {list(images.shape[1:])}, per class {provenance['counts_per_class']}")
     write_table(summary_frame(splits), snakemake.output.summary_csv, snakemake.output.summary,
-                title=f"Dataset {name}: splits, class counts and source checksums")
+                **table_words("data", name=name))

@@ -5,6 +5,7 @@ import pandas as pd
 from cnnstudy.jobs import job
 from cnnstudy.speed import time_variants
 from cnnstudy.tables import write_table
+from cnnstudy.wording import table_words
 
 with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:
     settings, specs = dict(snakemake.params.speed), dict(snakemake.params.specs)
@@ -14,10 +15,7 @@ with job(snakemake.log[0], snakemake.params.code, snakemake.threads) as log:
                                          settings["warmup"]))
     write_table(timings, snakemake.output.csv, None, title="")
     medians = timings.groupby("variant", sort=False)[["train_ms", "latency_ms"]].median().round(3).reset_index()
-    write_table(medians, None, snakemake.output.html, title="Speed of every variant on this machine",
-                note=f"Medians over {settings['repeats']} interleaved rounds, on {snakemake.threads} thread(s), random "
-                     f"weights: train_ms is one training step (forward, backward, AdamW update) of a batch of "
-                     f"{settings['batch']}, per digit; latency_ms one digit's inference. The speed claims compare "
-                     "these per round.")
+    write_table(medians, None, snakemake.output.html,
+                **table_words("speed", repeats=settings["repeats"], threads=snakemake.threads, batch=settings["batch"]))
     for row in medians.itertuples():
         log(f"{row.variant}: {row.train_ms:.2f} ms per training digit, {row.latency_ms:.2f} ms latency")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import textwrap
@@ -14,10 +16,28 @@ import numpy as np
 import pytest
 import yaml
 
-from cnnstudy.idx import write_idx
+from cnnstudy.errors import DataError
+from cnnstudy.idx import IDX_DTYPES, parse_idx, read_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "report", "envs", "config", "src", "profiles"]
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read one idx file (gzip or raw) into a native-endian numpy array."""
+    return parse_idx(read_bytes(path), str(path))
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool = False) -> None:
+    """Write an array as idx: the test fixtures' MNIST-format files."""
+    codes = {dtype.newbyteorder("="): code for code, dtype in IDX_DTYPES.items()}
+    array = np.asarray(array)
+    code = codes.get(array.dtype.newbyteorder("="))
+    if code is None:
+        raise DataError(f"{path}: dtype {array.dtype} has no idx type code")
+    header = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + array.astype(IDX_DTYPES[code]).tobytes()
+    Path(path).write_bytes(gzip.compress(data, mtime=0) if compress else data)
 
 
 def synthetic_digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

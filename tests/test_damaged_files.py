@@ -140,7 +140,7 @@ def test_a_resume_state_whose_weights_do_not_load_is_one_line(study_run, tmp_pat
     assert_one_line_naming(caught.value, path, "weights do not load", "delete it")
 
 
-# -- predictions (significance, figure_errors) ------------------------------------------------------
+# -- predictions (judge_claims, figure_errors) ------------------------------------------------------
 
 def rows_missing(path: Path) -> None:
     frame = pd.read_csv(path)
@@ -178,7 +178,7 @@ def test_damaged_predictions_are_one_line(study_run, tmp_path, damage, words):
     assert_one_line_naming(caught.value, path, *words)
 
 
-# -- histories (summarise) --------------------------------------------------------------------------
+# -- histories (summarise_runs) --------------------------------------------------------------------------
 
 def header_only(path: Path) -> None:
     path.write_text(path.read_text().splitlines()[0] + "\n")
@@ -214,7 +214,7 @@ def test_a_damaged_history_is_one_line(study_run, tmp_path, damage, words):
     assert_one_line_naming(caught.value, path, *words)
 
 
-# -- metrics (summarise, figure_errors) -------------------------------------------------------------
+# -- metrics (summarise_runs, figure_errors) -------------------------------------------------------------
 
 def a_list(path: Path) -> None:
     path.write_text(json.dumps([1, 2, 3]))

@@ -17,8 +17,7 @@ from cnnstudy.datasets import (
     stratified_split,
 )
 from cnnstudy.errors import ConfigError, DataError
-from cnnstudy.idx import write_idx
-from conftest import synthetic_digits, write_idx_folder
+from conftest import synthetic_digits, write_idx, write_idx_folder
 
 
 def md5_table(folder):

@@ -7,12 +7,24 @@ from cnnstudy.datasets import load_mnist5k
 from cnnstudy.distort import (
     distorted_copies,
     elastic_distort,
-    mean_displacement,
     random_fields,
-    reference_warp,
     smooth,
     warp,
 )
+
+
+def mean_displacement(fields: torch.Tensor) -> float:
+    """Mean length in pixels of the displacement vectors of a field batch."""
+    return float(torch.sqrt((fields**2).sum(dim=1)).mean())
+
+
+def reference_warp(image: np.ndarray, field: np.ndarray) -> np.ndarray:
+    """map_coordinates applied with a given field: checks :func:`warp` against scipy."""
+    from scipy.ndimage import map_coordinates
+
+    height, width = image.shape
+    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
+    return map_coordinates(image.astype(np.float64), [rows + field[0], cols + field[1]], order=1, mode="constant")
 
 
 @pytest.fixture(scope="module")

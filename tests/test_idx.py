@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from cnnstudy.errors import DataError
-from cnnstudy.idx import parse_idx, read_idx, write_idx
+from cnnstudy.idx import parse_idx
+from conftest import read_idx, write_idx
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -69,3 +70,22 @@ def test_corrupt_gzip(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(DataError, match="file not found"):
         read_idx(tmp_path / "nope")
+
+
+def test_it_reads_what_torchvision_reads_and_names_the_file_where_torchvision_does_not(tmp_path):
+    import torch
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+    images = np.random.default_rng(0).integers(0, 256, (7, 28, 28), dtype=np.uint8)
+    labels = np.arange(7, dtype=np.uint8) % 10
+    write_idx(tmp_path / "images", images)
+    write_idx(tmp_path / "labels", labels)
+    assert torch.equal(torch.from_numpy(read_idx(tmp_path / "images")), read_image_file(str(tmp_path / "images")))
+    assert torch.equal(torch.from_numpy(read_idx(tmp_path / "labels")).long(), read_label_file(str(tmp_path / "labels")))
+    short = tmp_path / "short"
+    short.write_bytes((tmp_path / "images").read_bytes()[:-100])
+    with pytest.raises(RuntimeError) as theirs:
+        read_image_file(str(short))
+    assert str(short) not in str(theirs.value)
+    with pytest.raises(DataError, match=rf"^{short}: truncated"):
+        read_idx(short)

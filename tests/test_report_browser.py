@@ -118,7 +118,7 @@ def test_the_landing_page_opens_with_this_runs_verdicts_above_the_fold(study_run
         assert row.conclusion in text and row.verdict in text
 
 
-FIGURES = {"accuracy.png", "cost.png", "learning_curves.png", "confusion_best.png", "misclassified.png", "sweep.png",
+FIGURES = {"accuracy.png", "accuracy_vs_cost.png", "learning_curves.png", "confusion_best.png", "misclassified.png", "sweep.png",
            "elastic_preview.png"}
 
 

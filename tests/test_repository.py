@@ -56,10 +56,10 @@ def test_the_config_reference_is_the_one_rendered_from_the_schema():
 
 
 def test_the_readmes_decision_table_is_the_one_the_code_applies():
-    from cnnstudy.wording import readme_with_table
+    from cnnstudy.decision import readme_with_table
 
     readme = (ROOT / "README.md").read_text()
-    assert readme_with_table(readme) == readme, "README.md's decision table differs: python -m cnnstudy.wording"
+    assert readme_with_table(readme) == readme, "README.md's decision table differs: python -m cnnstudy.decision"
     assert "| -d < L <= 0, 0 <= H < +d | within the margin both ways | refuted | refuted | supported |" in readme
 
 
@@ -230,7 +230,7 @@ def test_every_readme_command_runs(rerun_copy, tmp_path):
     assert len(commands) >= 20, commands
     ran = []
     for command in commands:
-        if "<" in command or "cnnstudy.configdoc" in command or "cnnstudy.wording" in command or ".ci/run" in command:
+        if "<" in command or "cnnstudy.configdoc" in command or "cnnstudy.decision" in command or ".ci/run" in command:
             continue
         words = shlex.split(command.replace(".venv/bin/", ""))
         if words[0] == "snakemake":

@@ -179,7 +179,7 @@ def test_editing_one_variant_reruns_only_that_variant(rerun_copy):
     assert per_variant == {("train", "separable"), ("evaluate", "separable"), ("audit_model", "separable")}
     assert sum(1 for job in jobs if job[0] == "train") == 2  # both seeds
     shared = {rule for rule, variant in jobs if variant is None}
-    assert {"summarise", "significance", "audit_summary", "figure_accuracy"} <= shared
+    assert {"summarise_runs", "judge_claims", "audit_summary", "figure_accuracy"} <= shared
     assert "prepare_data" not in shared and "distort" not in shared
 
 
@@ -240,7 +240,7 @@ def test_editing_a_library_module_reruns_exactly_the_steps_whose_code_imports_it
             if row.count("\t") >= 5}  # the rules with outputs in this run (not bundle, unbundle)
     scripts = {rule: script for rule, _, script in rules_with_scripts(rerun_copy) if rule in made}
     runs = {rule: library_modules_run_by(script, library) for rule, script in scripts.items()}
-    assert {"train", "evaluate", "prepare_data", "summarise"} <= set(runs)
+    assert {"train", "evaluate", "prepare_data", "summarise_runs"} <= set(runs)
     assert "checkpoint.py" in runs["train"] and "models.py" in runs["train"]  # the drift of the hand-kept lists
     assert "files.py" not in runs["train"] and "runtime.py" not in runs["figure_accuracy"]  # infrastructure
     modules = sorted((library / "cnnstudy").glob("*.py"))
@@ -364,7 +364,7 @@ def test_a_report_is_built_elsewhere_from_the_bundle_without_retraining(bundle_o
     assert not [name for name in names if name.endswith(".pt") or "/resume/" in name]  # no checkpoints
     elsewhere, _ = elsewhere_with(bundle, tmp_path / "elsewhere")
     rules = {rule for rule, _ in dry_run_jobs(elsewhere)}
-    assert "unbundle" in rules and "significance" in rules and "landing_page" in rules
+    assert "unbundle" in rules and "judge_claims" in rules and "landing_page" in rules
     assert not rules & BUNDLE_MADE_RULES
     run_snakemake(elsewhere, "--cores", "2")
     for name in ("claims.csv", "evidence.csv", "significance.csv", "summary.csv", "runs.csv", "untrained.csv"):
@@ -570,3 +570,42 @@ def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
     assert all((analysis / target).exists() for target in targets)
     assert json.loads((analysis / targets[1]).read_text())["params"] > 0
     assert dry_run_jobs(analysis, *targets) == []
+
+
+def test_the_workflow_runs_as_a_module_from_a_url(tmp_path):
+    """`module cnnstudy: snakefile: "http://.../Snakefile"` (as with github(...)): the schema,
+    scripts and report template come through Snakemake's source cache, the library from the
+    environment; without the library, one line says so."""
+    import functools
+    import http.server
+    import threading
+
+    import yaml
+
+    served = copy_workflow(tmp_path / "served")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    analysis = tmp_path / "analysis"
+    (analysis / "config").mkdir(parents=True)
+    (analysis / "config" / "config.yaml").write_text(yaml.safe_dump(SMALL_CONFIG, sort_keys=False))
+    (analysis / "Snakefile").write_text(
+        'configfile: "config/config.yaml"\n\n\n'
+        f'module cnnstudy:\n    snakefile:\n        "http://127.0.0.1:{server.server_port}/Snakefile"\n'
+        "    config:\n        config\n\n\nuse rule * from cnnstudy as cnnstudy_*\n"
+    )
+    targets = ["results/tiny/data/train.npz", "results/audit/alexnet/totals.json"]
+    try:
+        run_snakemake(analysis, "--cores", "2", *targets)
+        assert all((analysis / target).exists() for target in targets)
+        assert dry_run_jobs(analysis, *targets) == []
+        broken = tmp_path / "shadow" / "cnnstudy"
+        broken.mkdir(parents=True)
+        (broken / "__init__.py").write_text("raise ImportError('No module named cnnstudy')\n")
+        result = run_snakemake(analysis, "-n", *targets, check=False, env={"PYTHONPATH": str(broken.parent)})
+    finally:
+        server.shutdown()
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("cnnstudy: ")]
+    assert len(errors) == 1 and "used as a module from http://127.0.0.1:" in errors[0], result.stderr[-2000:]
+    assert "needs its library in this Python" in errors[0]

@@ -88,30 +88,3 @@ def elastic_distort(
 def distorted_copies(images: np.ndarray, alpha: float, sigma: float, copies: int, seed: int) -> np.ndarray:
     """K independently distorted copies [K, N, H, W] of a training split."""
     return np.stack([elastic_distort(images, alpha, sigma, seed * 1_000_003 + k) for k in range(copies)])
-
-
-def mean_displacement(fields: torch.Tensor) -> float:
-    """Mean length in pixels of the displacement vectors of a field batch."""
-    return float(torch.sqrt((fields**2).sum(dim=1)).mean())
-
-
-def reference_distort(image: np.ndarray, alpha: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """Simard's per-image formulation with scipy, the baseline of the distortion benchmark."""
-    from scipy.ndimage import gaussian_filter, map_coordinates
-
-    height, width = image.shape
-    dy = gaussian_filter(rng.uniform(-1, 1, (height, width)), sigma, mode="constant") * alpha
-    dx = gaussian_filter(rng.uniform(-1, 1, (height, width)), sigma, mode="constant") * alpha
-    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
-    warped = map_coordinates(image.astype(np.float64), [rows + dy, cols + dx], order=1, mode="constant")
-    return np.clip(np.round(warped), 0, 255).astype(np.uint8)
-
-
-def reference_warp(image: np.ndarray, field: np.ndarray) -> np.ndarray:
-    """map_coordinates applied with a given field: checks :func:`warp` against scipy."""
-    from scipy.ndimage import map_coordinates
-
-    height, width = image.shape
-    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
-    return map_coordinates(image.astype(np.float64), [rows + field[0], cols + field[1]], order=1, mode="constant")
-

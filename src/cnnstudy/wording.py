@@ -1,19 +1,47 @@
-"""How the study judges, in words: the method paragraph and the decision table, generated from
-the code that applies them (cnnstudy.stats), for the report and the README alike.
+"""The study's words: each table's title and note and the method paragraph, in one place.
 
-``python -m cnnstudy.wording`` rewrites the README's decision table; a test checks it is current.
+It imports nothing that decides a result, so that the data and audit jobs, whose tables it
+titles, do not rerun when the statistics change (cnnstudy.decision renders the decision table).
 """
 
 from __future__ import annotations
 
-import html
-import sys
-from pathlib import Path
 from typing import Any
 
-from cnnstudy import stats
+# Title and note of every table the workflow renders, filled in with str.format.
+TABLES = {
+    "layers": ("Layers of {name} ({family})",
+               "Memory for one {shape} input (torchsummary's estimate, float32): input {input_mb:.2f} MB, "
+               "forward/backward pass {forward_backward_mb:.2f} MB, params {params_mb:.2f} MB, total {total_mb:.2f} MB."),
+    "audit summary": ("Parameters and MACs per image of every audited model",
+                      "macs: the project's hand-formula counter; thop_macs: thop.profile; flopcounter_flops: torch "
+                      "FlopCounterMode (2 FLOPs per MAC). Memory in MB as torchsummary."),
+    "data": ("Dataset {name}: splits, class counts and source checksums", ""),
+    "separable sweep": ("Regular vs depth-wise separable convolution",
+                        "MACs per image; latency: median CPU forward time of a batch of {batch} on {threads} "
+                        "thread(s), after {warmup} warm-up runs."),
+    "speed": ("Speed of every variant on this machine",
+              "Medians over {repeats} interleaved rounds, on {threads} thread(s), random weights: train_ms is one "
+              "training step (forward, backward, AdamW update) of a batch of {batch}, per digit; latency_ms one "
+              "digit's inference. The speed claims compare these per round."),
+    "runs": ("Every run on {dataset}",
+             "fits: the run's last-epoch training accuracy reached convergence.min_train_accuracy. Whether a variant "
+             "was trained far enough is in the summary (its budget check)."),
+    "summary": ("Variants on {dataset}: accuracy and macro F1 over seeds, cost, and the original report",
+                "95% CI: t-interval over seeds, clipped to [0, 100] (empty with one seed). trained far enough: every "
+                "run fits its training digits and, for a variant whose accuracy decides a claim, its first seed "
+                "trained with twice the epochs changed validation accuracy by less than the margin (twice the "
+                "epochs: that change). latency ms: median single-image forward time measured during evaluation. "
+                "train - test: last-epoch training accuracy minus test accuracy. Full precision in summary.csv."),
+    "significance": ("Paired comparisons on {dataset}: accuracy difference with its 95% interval", "{method}"),
+    "claims": ("The original report's conclusions, judged on {dataset}", "{scope} {method}"),
+}
 
-README_START, README_END = "<!-- decision-table -->", "<!-- /decision-table -->"
+
+def table_words(table: str, **values: Any) -> dict[str, str]:
+    """``title`` and ``note`` of one table (cnnstudy.tables.write_table's keywords), filled in."""
+    title, note = TABLES[table]
+    return {"title": title.format(**values), "note": note.format(**values)}
 
 
 def method_text(settings: dict[str, Any]) -> str:
@@ -32,42 +60,3 @@ def method_text(settings: dict[str, Any]) -> str:
             "A claim is supported when each of its tests is, refuted when one is refuted, and judged only on models "
             "trained far enough (the runs table); what the evidence cannot decide is inconclusive, with what "
             "would decide it.")
-
-
-def decision_rows() -> list[list[str]]:
-    table = stats.decision_table()
-    return [list(table.columns)] + table.astype(str).values.tolist()
-
-
-def decision_table_html() -> str:
-    head, *body = decision_rows()
-    cells = "".join(f"<th>{html.escape(c)}</th>" for c in head)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body)
-    return (f"<table class='decision'><caption>The decision table (L, H: the interval's ends; d: the margin)"
-            f"</caption><thead><tr>{cells}</tr></thead><tbody>{rows}</tbody></table>")
-
-
-def method_html(settings: dict[str, Any]) -> str:
-    return f"<p class='note'>{html.escape(method_text(settings))}</p>{decision_table_html()}"
-
-
-def decision_table_markdown() -> str:
-    head, *body = decision_rows()
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines)
-
-
-def readme_with_table(text: str) -> str:
-    """The README text with its decision-table block regenerated."""
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    return text[:start] + "\n" + decision_table_markdown() + "\n" + text[end:]
-
-
-def main() -> None:
-    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    readme.write_text(readme_with_table(readme.read_text()))
-
-
-if __name__ == "__main__":
-    main()

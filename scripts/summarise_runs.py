@@ -7,6 +7,7 @@ from cnnstudy.jobs import job
 from cnnstudy.readers import AUDIT_KEYS, BUDGET_KEYS, METRICS_KEYS, SPEED_KEYS, read_history, read_json
 from cnnstudy.study import by_run, run_table, summary_for_report, summary_table
 from cnnstudy.tables import write_table
+from cnnstudy.wording import table_words
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     keys, inputs = snakemake.params.runs, snakemake.input
@@ -19,18 +20,10 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     budget = {check["variant"]: check for check in (read_json(path, BUDGET_KEYS) for path in inputs.budget)}
     runs = run_table(metrics, speeds, histories, snakemake.params.min_train_accuracy)
     summary = summary_table(runs, audits, snakemake.params.variants, budget)
-    write_table(runs, snakemake.output.runs_csv, snakemake.output.runs, title=f"Every run on {dataset}",
-                note="fits: the run's last-epoch training accuracy reached convergence.min_train_accuracy. Whether "
-                     "a variant was trained far enough is in the summary (its budget check).")
+    write_table(runs, snakemake.output.runs_csv, snakemake.output.runs, **table_words("runs", dataset=dataset))
     write_table(summary, snakemake.output.summary_csv, None, title="")
     write_table(summary_for_report(summary), None, snakemake.output.summary,
-                title=f"Variants on {dataset}: accuracy and macro F1 over seeds, cost, and the original report",
-                note="95% CI: t-interval over seeds, clipped to [0, 100] (empty with one seed). trained far "
-                     "enough: every run fits its training digits and, for a variant whose accuracy decides a "
-                     "claim, its first seed trained with twice the epochs changed validation accuracy by less than "
-                     "the margin (twice the epochs: that change). latency ms: median single-image forward time "
-                     "measured during evaluation. train - test: last-epoch training accuracy minus test accuracy. "
-                     "Full precision in summary.csv.")
+                **table_words("summary", dataset=dataset))
     stacked = pd.concat([frame.assign(variant=key[0], seed=key[1]) for key, frame in sorted(histories.items())])
     with atomic_path(snakemake.output.histories) as tmp:
         stacked.to_csv(tmp, index=False)

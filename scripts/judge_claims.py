@@ -2,13 +2,14 @@
 
 
 from cnnstudy.claims import claims_table, evidence_table, scope_sentence
+from cnnstudy.decision import method_html
 from cnnstudy.files import write_text
 from cnnstudy.jobs import job
 from cnnstudy.readers import AUDIT_KEYS, read_json, read_predictions, read_table
 from cnnstudy.speed import WHERE_TO_TRAIN, untrained_line, untrained_table
 from cnnstudy.study import by_run, correct_by_run, significance_table
 from cnnstudy.tables import headline_html, write_table
-from cnnstudy.wording import method_html, method_text
+from cnnstudy.wording import method_text, table_words
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     params, dataset = snakemake.params, snakemake.wildcards.dataset
@@ -28,7 +29,7 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     verdicts = claims_table(claims, evidence)
     method = method_text(settings)
     write_table(significance, snakemake.output.csv, snakemake.output.html,
-                title=f"Paired comparisons on {dataset}: accuracy difference with its 95% interval", note=method)
+                **table_words("significance", dataset=dataset, method=method))
     untrained = untrained_table([name for name in params.plans if name not in set(summary["variant"])], audits,
                                 speeds, params.plans, int(splits["train"]))
     write_table(untrained, snakemake.output.untrained_csv, None, title="")
@@ -36,7 +37,7 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     untrained_lines = [untrained_line(row) for row in untrained.to_dict("records")]
     write_table(evidence, snakemake.output.evidence_csv, None, title="")
     write_table(verdicts, snakemake.output.claims_csv, snakemake.output.claims,
-                title=f"The original report's conclusions, judged on {dataset}", note=scope + " " + method)
+                **table_words("claims", dataset=dataset, scope=scope, method=method))
     write_text(snakemake.output.headline, headline_html(dataset, scope, verdicts, evidence, summary,
                                                         untrained_lines, WHERE_TO_TRAIN, method_html(settings)))
     for row in verdicts.itertuples():
