@@ -552,24 +552,30 @@ def test_the_default_config_is_found_beside_the_snakefile_from_any_folder(tmp_pa
     assert not (elsewhere / "results").exists() and not (workflow / "results").exists()
 
 
-def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
-    """Another project includes this workflow with `module` and runs targets of it."""
+MODULE_TARGETS = ["results/tiny/data/train.npz", "results/audit/alexnet/totals.json"]
+
+
+def module_user(analysis: Path, snakefile) -> Path:
+    """Another project that includes this workflow from ``snakefile`` with `module`, with the tiny config."""
     import yaml
 
-    workflow = copy_workflow(tmp_path / "cnnstudy")
-    analysis = tmp_path / "analysis"
     (analysis / "config").mkdir(parents=True)
     (analysis / "config" / "config.yaml").write_text(yaml.safe_dump(SMALL_CONFIG, sort_keys=False))
     (analysis / "Snakefile").write_text(
-        'configfile: "config/config.yaml"\n\n\n'
-        f'module cnnstudy:\n    snakefile:\n        "{workflow / "Snakefile"}"\n    config:\n        config\n\n\n'
-        "use rule * from cnnstudy as cnnstudy_*\n"
+        f'configfile: "config/config.yaml"\n\n\nmodule cnnstudy:\n    snakefile:\n        "{snakefile}"\n'
+        "    config:\n        config\n\n\nuse rule * from cnnstudy as cnnstudy_*\n"
     )
-    targets = ["results/tiny/data/train.npz", "results/audit/alexnet/totals.json"]
-    run_snakemake(analysis, "--cores", "2", *targets)
-    assert all((analysis / target).exists() for target in targets)
-    assert json.loads((analysis / targets[1]).read_text())["params"] > 0
-    assert dry_run_jobs(analysis, *targets) == []
+    return analysis
+
+
+def test_the_workflow_runs_as_a_snakemake_module(tmp_path):
+    """Another project includes this workflow with `module` and runs targets of it."""
+    workflow = copy_workflow(tmp_path / "cnnstudy")
+    analysis = module_user(tmp_path / "analysis", workflow / "Snakefile")
+    run_snakemake(analysis, "--cores", "2", *MODULE_TARGETS)
+    assert all((analysis / target).exists() for target in MODULE_TARGETS)
+    assert json.loads((analysis / MODULE_TARGETS[1]).read_text())["params"] > 0
+    assert dry_run_jobs(analysis, *MODULE_TARGETS) == []
 
 
 def test_the_workflow_runs_as_a_module_from_a_url(tmp_path):
@@ -580,29 +586,19 @@ def test_the_workflow_runs_as_a_module_from_a_url(tmp_path):
     import http.server
     import threading
 
-    import yaml
-
     served = copy_workflow(tmp_path / "served")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    analysis = tmp_path / "analysis"
-    (analysis / "config").mkdir(parents=True)
-    (analysis / "config" / "config.yaml").write_text(yaml.safe_dump(SMALL_CONFIG, sort_keys=False))
-    (analysis / "Snakefile").write_text(
-        'configfile: "config/config.yaml"\n\n\n'
-        f'module cnnstudy:\n    snakefile:\n        "http://127.0.0.1:{server.server_port}/Snakefile"\n'
-        "    config:\n        config\n\n\nuse rule * from cnnstudy as cnnstudy_*\n"
-    )
-    targets = ["results/tiny/data/train.npz", "results/audit/alexnet/totals.json"]
+    analysis = module_user(tmp_path / "analysis", f"http://127.0.0.1:{server.server_port}/Snakefile")
     try:
-        run_snakemake(analysis, "--cores", "2", *targets)
-        assert all((analysis / target).exists() for target in targets)
-        assert dry_run_jobs(analysis, *targets) == []
+        run_snakemake(analysis, "--cores", "2", *MODULE_TARGETS)
+        assert all((analysis / target).exists() for target in MODULE_TARGETS)
+        assert dry_run_jobs(analysis, *MODULE_TARGETS) == []
         broken = tmp_path / "shadow" / "cnnstudy"
         broken.mkdir(parents=True)
         (broken / "__init__.py").write_text("raise ImportError('No module named cnnstudy')\n")
-        result = run_snakemake(analysis, "-n", *targets, check=False, env={"PYTHONPATH": str(broken.parent)})
+        result = run_snakemake(analysis, "-n", *MODULE_TARGETS, check=False, env={"PYTHONPATH": str(broken.parent)})
     finally:
         server.shutdown()
     assert result.returncode == 1
