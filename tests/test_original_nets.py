@@ -102,7 +102,7 @@ def test_the_variants_cover_every_original_net_in_code():
     families = {v["model"]["family"] for v in all_variants().values()}
     assert families == {"ciresan", "resnet18"}
     separable = [n for n, v in all_variants().items() if v["model"].get("separable")]
-    assert separable == ["ciresan-separable"]  # the project's own net: the original gives no code for it
+    assert separable == ["ciresan-separable", "ciresan-4conv-separable"]  # the project's own: the original has no code
 
 
 def test_fc_variant_transcription_with_three_layers_is_the_original():

@@ -474,7 +474,7 @@ def test_a_python_without_the_library_is_one_line_before_any_job(tmp_path):
     write_config(workdir, SMALL_CONFIG)
     broken = tmp_path / "shadow" / "cnnstudy"  # an import of cnnstudy that fails, as when it is not installed
     broken.mkdir(parents=True)
-    (broken / "__init__.py").write_text("raise ImportError('No module named cnnstudy')\n")
+    (broken / "__init__.py").write_text('raise ModuleNotFoundError("No module named \'cnnstudy\'", name="cnnstudy")\n')
     result = run_snakemake(workdir, "--cores", "1", check=False, env={"PYTHONPATH": str(broken.parent)})
     assert result.returncode == 1
     assert re.search(r"the cnnstudy library is not installed in this Python \(.+\): run `pip install -e .+` "
@@ -597,7 +597,7 @@ def test_the_workflow_runs_as_a_module_from_a_url(tmp_path):
         assert dry_run_jobs(analysis, *MODULE_TARGETS) == []
         broken = tmp_path / "shadow" / "cnnstudy"
         broken.mkdir(parents=True)
-        (broken / "__init__.py").write_text("raise ImportError('No module named cnnstudy')\n")
+        (broken / "__init__.py").write_text('raise ModuleNotFoundError("No module named \'cnnstudy\'", name="cnnstudy")\n')
         result = run_snakemake(analysis, "-n", *MODULE_TARGETS, check=False, env={"PYTHONPATH": str(broken.parent)})
     finally:
         server.shutdown()

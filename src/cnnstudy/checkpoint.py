@@ -13,7 +13,7 @@ from torch import nn
 from cnnstudy.errors import CheckpointError
 from cnnstudy.files import write_bytes
 from cnnstudy.models import build_model
-from cnnstudy.readers import reason
+from cnnstudy.readers import is_empty, reason
 
 
 def save_checkpoint(path: Path | str, model: nn.Module, meta: dict[str, Any]) -> None:
@@ -34,10 +34,9 @@ def load_weights(path: Path | str) -> Any:
     containers is refused naming the globals it asks for, a damaged one naming what is wrong.
     OS errors stay OS errors."""
     with open(path, "rb") as handle:
-        if not handle.read(1):
+        if is_empty(handle):
             raise CheckpointError(f"{path}: empty (0 bytes; a job killed while writing it leaves none, so it was "
                                   "emptied or copied short)")
-        handle.seek(0)
         try:
             return torch.load(handle, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as error:

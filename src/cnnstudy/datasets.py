@@ -21,7 +21,7 @@ from cnnstudy.digits import IMAGE_SIZE
 from cnnstudy.errors import ConfigError, DataError
 from cnnstudy.files import md5sum, save_npz
 from cnnstudy.idx import parse_idx, read_bytes
-from cnnstudy.readers import reason
+from cnnstudy.readers import is_empty, reason
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -241,20 +241,18 @@ def load_distorted(path: Path | str, digits: int) -> np.ndarray:
 def load_arrays(path: Path | str, *names: str) -> list[np.ndarray]:
     """The named arrays of an .npz file; a damaged file or a missing array is one line naming it."""
     with open(path, "rb") as handle:  # an OS error (missing, unreadable) stays one and names the path
-        if not handle.read(1):
+        if is_empty(handle):
             raise DataError(f"{path}: empty (0 bytes)")
-        handle.seek(0)
         try:
             with np.load(handle, allow_pickle=False) as data:
-                missing = [name for name in names if name not in data.files]
-                if missing:
-                    raise DataError(f"{path}: no array {', '.join(map(repr, missing))} (holds "
-                                    f"{', '.join(data.files) or 'none'})")
-                return [data[name] for name in names]
+                found = list(data.files)
+                arrays = [data[name] for name in names if name in found]
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-            if isinstance(error, DataError):
-                raise
             raise DataError(f"{path}: not a readable .npz file ({reason(error)})") from None
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise DataError(f"{path}: no array {', '.join(map(repr, missing))} (holds {', '.join(found) or 'none'})")
+    return arrays
 
 
 def summary_frame(splits: dict[str, Split]) -> pd.DataFrame:

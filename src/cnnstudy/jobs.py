@@ -68,7 +68,13 @@ def check_library(code: str, script: Path) -> None:
 _ENVIRONMENT_CODES = """
 import json, sys
 from pathlib import Path
-from cnnstudy.codehash import PACKAGE_DIR, code_hash
+try:
+    from cnnstudy.codehash import PACKAGE_DIR, code_hash
+except ModuleNotFoundError as error:
+    if error.name != "cnnstudy":
+        raise
+    print(json.dumps({"missing": True}))
+    raise SystemExit
 print(json.dumps({"package": str(PACKAGE_DIR), "codes": {s: code_hash(Path(s)) for s in sys.argv[1:]}}))
 """
 
@@ -81,12 +87,12 @@ def check_environment(python: str, codes: dict[Path, str], workflow: Path) -> No
 
     result = subprocess.run([python, "-c", _ENVIRONMENT_CODES, *map(str, codes)], capture_output=True, text=True)
     if result.returncode != 0:
-        if "ModuleNotFoundError: No module named 'cnnstudy" in result.stderr or "No module named cnnstudy" in result.stderr:
-            raise EnvironmentMismatch(f"the cnnstudy library is not installed in this Python ({python}): run "
-                                      f"`pip install -e {workflow}` (README, Quick start)")
         last = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise EnvironmentMismatch(f"this Python ({python}) cannot import the cnnstudy library the jobs need: {last}")
     found = json.loads(result.stdout)
+    if found.get("missing"):
+        raise EnvironmentMismatch(f"the cnnstudy library is not installed in this Python ({python}): run "
+                                  f"`pip install -e {workflow}` (README, Quick start)")
     for script, code in codes.items():
         if found["codes"].get(str(script)) != code:
             raise EnvironmentMismatch(library_differs(found["package"], script))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -30,6 +30,14 @@ def reason(error: BaseException) -> str:
     """The first line of an exception's message, or its type where the message is empty."""
     text = str(error).strip()
     return text.splitlines()[0][:160] if text else type(error).__name__
+
+
+def is_empty(handle: BinaryIO) -> bool:
+    """Whether an open binary file holds no bytes (left at its start): the parsers' own errors
+    for an empty file name nothing a user can act on."""
+    empty = not handle.read(1)
+    handle.seek(0)
+    return empty
 
 
 def read_json(path: Path | str, keys: Iterable[str] = (), expect: Mapping[str, Any] | None = None) -> Any:
