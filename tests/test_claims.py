@@ -164,6 +164,7 @@ def test_a_pair_without_runs_is_not_run():
                               SETTINGS)
     assert evidence.iloc[0]["shows"] == "not run" and evidence.iloc[0]["verdict"] == "not tested"
     assert math.isnan(evidence.iloc[0]["difference_value"])
+    assert evidence.iloc[0]["to settle"].startswith("train c (")  # a, trained, is not asked for again
     assert stats.INCONCLUSIVE not in claims_table(claims, evidence)["verdict"].tolist()
 
 

@@ -54,3 +54,11 @@ def test_text_from_the_config_cannot_become_markup():
     assert "Complex models overfit *simple* tasks | fewer_layers_" in html  # literally, no emphasis or link
     assert "<em>" not in html
     assert rst_text("{{ x }}") != "{{ x }}"  # no Jinja field either
+
+
+def test_an_untrained_test_keeps_its_note_so_to_train_is_not_read_as_enough():
+    undecidable = "on these 1,000 test digits inconclusive at any number of seeds"
+    evidence = EVIDENCE.assign(note=["", undecidable, "the original also saw this"])
+    html = rendered(findings_rst("mnist5k", CLAIMS, evidence, {"ciresan": "ciresan: 242.9 M MACs"}))
+    assert f"3: to train: ciresan; {undecidable}" in html
+    assert "the original also saw this" not in html  # a context row's note stays in the headline

@@ -27,11 +27,13 @@ def rst_text(text: Any) -> str:
 
 def evidence_phrase(tests: pd.DataFrame, untrained: set[str]) -> str:
     """The deciding tests of a claim in a few words: each measured difference with its interval,
-    then the variants this run did not train (``untrained``), named once."""
-    phrases, to_train = [], []
+    then the variants this run did not train (``untrained``), named once, with the notes of those
+    tests: a note can say that training them here would not decide the claim."""
+    phrases, to_train, notes = [], [], []
     for r in tests[tests["role"] == "decides"].to_dict("records"):
         if not r["difference"]:
             to_train += [name for name in r["test"].split(" vs ") if name in untrained and name not in to_train]
+            notes += [r["note"]] if r.get("note") and r["note"] not in notes else []
             continue
         exact = r["measure"] in EXACT  # audit counts: no interval
         phrases.append(f"{r['test']}, {UNITS[r['measure']]}: {r['difference']}"
@@ -39,7 +41,7 @@ def evidence_phrase(tests: pd.DataFrame, untrained: set[str]) -> str:
                        + (", not trained far enough" if r["verdict"] == NOT_TESTED else ""))
     if to_train:
         phrases.append(f"to train: {', '.join(to_train)}")
-    return "; ".join(phrases)
+    return "; ".join(phrases + notes)
 
 
 def findings_rst(dataset: str, claims: pd.DataFrame, evidence: pd.DataFrame, untrained: dict[str, str]) -> str:
