@@ -157,12 +157,11 @@ def evidence_table(claims: dict[str, dict[str, Any]], significance: pd.DataFrame
             expect = test["expect"]
             bound = margin(test, settings)
             result = measure_difference(test, significance, runs, audits, speeds, level)
-            needs_training = measure in NEEDS_TRAINED
-            untrained = [name for name in (variant, reference) if needs_training and name not in trained]
+            untrained = sorted({variant, reference} - trained) if measure in NEEDS_TRAINED else []
             if result is None:
                 verdict, shows = NOT_TESTED, "not run"
-                names = " and ".join(untrained or [variant, reference])
-                settle = (f"train {names} (run.variants lists what a run trains; "
+                missing = [name for name in (variant, reference) if name not in trained] or [variant, reference]
+                settle = (f"train {' and '.join(missing)} (run.variants lists what a run trains; "
                           "config/laptop-study.yaml trains every variant on the 5,000 digits, config/full.yaml "
                           "on full MNIST)")
                 result = {"difference": math.nan, "ci_low": math.nan, "ci_high": math.nan, "seeds": 0, "terms": None}
