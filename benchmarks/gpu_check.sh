@@ -11,6 +11,9 @@
 # The MNIST files: --data, else resources/mnist, ../shared/data/mnist or shared/data/mnist.
 # Usage: bash benchmarks/gpu_check.sh [--device cuda|cpu] [--data DIR] [--source mnist|idx]
 #                                     [--epochs 1] [--train-images N] [--variants "a b"] [--jobs-per-gpu N]
+#                                     [--rates CSV]
+# --rates CSV: step 4 projects from recorded training rates (benchmarks/rates/) instead of timing
+# every variant here, which takes minutes on a CPU.
 # --device cpu runs the same steps on the CPU (the test suite does, on a small idx folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +28,7 @@ epochs=1
 train_images=null
 variants="ciresan-4conv residual"
 jobs_per_gpu=1
+rates=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device=$2; shift 2 ;;
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
     --train-images) train_images=$2; shift 2 ;;
     --variants) variants=$2; shift 2 ;;
     --jobs-per-gpu) jobs_per_gpu=$2; shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
     *) echo "gpu_check: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -121,5 +126,6 @@ EOF
 fi
 
 echo "== 4. the full study's cost on this device"
-"$python" benchmarks/study_cost.py --configfile config/full.yaml --device "$device" --jobs-per-gpu "$jobs_per_gpu"
+"$python" benchmarks/study_cost.py --configfile config/full.yaml --device "$device" --jobs-per-gpu "$jobs_per_gpu" \
+  ${rates:+--rates "$rates"}
 echo "== gpu_check done in $(( $(date +%s) - started )) s"

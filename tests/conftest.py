@@ -159,11 +159,20 @@ def write_config(workdir: Path, config: dict) -> None:
 
 @pytest.fixture(scope="session")
 def study_run(tmp_path_factory) -> Path:
-    """The whole DAG on a small capped config, then the report: shared by the workflow tests."""
-    workdir = copy_workflow(tmp_path_factory.mktemp("study"))
-    write_config(workdir, SMALL_CONFIG)
-    run_snakemake(workdir, "--cores", "2")
-    run_snakemake(workdir, "--report", "report.html")
+    """The whole DAG on a small capped config, then the report: shared by the workflow tests,
+    and made once for all pytest-xdist workers (the first to ask makes it, the others wait)."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
+    workdir = shared / "study"
+    with FileLock(str(shared / "study.lock")):
+        if not (workdir / "report.html").exists():
+            shutil.rmtree(workdir, ignore_errors=True)  # a run cut short by an earlier failure
+            copy_workflow(workdir)
+            write_config(workdir, SMALL_CONFIG)
+            run_snakemake(workdir, "--cores", "2")
+            run_snakemake(workdir, "--report", "report.html")
     return workdir
 
 
@@ -173,3 +182,4 @@ def rerun_copy(study_run, tmp_path):
     target = tmp_path / "copy"
     shutil.copytree(study_run, target, symlinks=True)
     return target
+

@@ -11,6 +11,7 @@ which has a closed form.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -64,6 +65,13 @@ def study(rng: np.random.Generator, seeds: int, digits: int, gap_points: float, 
 def schedule_sums(epochs: int, steps_per_epoch: int, schedule: str = "onecycle") -> tuple[np.ndarray, np.ndarray]:
     """(learning rate summed to the end of each epoch, learning rate at the end of each epoch),
     in units of the peak rate, from the project's own schedule."""
+    spent, current = cached_schedule_sums(epochs, steps_per_epoch, schedule)
+    return spent.copy(), current.copy()
+
+
+@functools.lru_cache(maxsize=64)
+def cached_schedule_sums(epochs: int, steps_per_epoch: int, schedule: str) -> tuple[np.ndarray, np.ndarray]:
+    """schedule_sums, computed once per schedule: reading the settings' defaults dominates a simulated run."""
     from cnnstudy.train import learning_rate
     from conftest import train_settings
 

@@ -19,6 +19,7 @@ def test_cluster_generic_run_equals_the_local_run(study_run, tmp_path):
     queue = tmp_path / "queue"
     run_snakemake(
         workdir, "--executor", "cluster-generic", "--jobs", "4", "--group-components", "run=2", "--latency-wait", "10",
+        "--seconds-between-status-checks", "1",
         "--cluster-generic-submit-cmd", f"{sys.executable} {REPO / 'tests' / 'cluster' / 'submit.py'}",
         "--cluster-generic-status-cmd", f"{sys.executable} {REPO / 'tests' / 'cluster' / 'status.py'}",
         *TARGETS, env={"CNNSTUDY_TEST_QUEUE": str(queue)},

@@ -96,3 +96,25 @@ def test_the_gpu_study_plans_from_the_recorded_gpu_rates():
     assert "Q1, cost" in out and "fits  (no training: audits only)" in out
     # at the one-job rates, the first claim that trains (Q1's accuracy: 7 runs) alone takes over 7 minutes
     assert "\nvariants: \n" in out and "no claim that needs training fits in 7 minutes" in out
+
+
+def test_a_real_net_is_timed_through_the_training_loop(tmp_path):
+    """The timing path itself, on a small net of an overlay: gpu_check's test replays recorded rates."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    overlay = tmp_path / "small.yaml"
+    overlay.write_text("run: {variants: [small], seeds: [0, 1]}\n"
+                       "variants:\n  small: {model: {family: ciresan, conv_depth: 3, fc_depth: 1}}\n")
+    result = subprocess.run([sys.executable, "benchmarks/study_cost.py", "--configfile", str(overlay),
+                             "--seconds", "0.2", "--precision", "fp32"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr[-2000:]
+    row = re.search(r"^small\s+1\s+fp32\s+(\d+)\s+10\s+1,600\s+2\s+(\d+)", result.stdout, re.MULTILINE)
+    assert row, result.stdout
+    rate, job_s = int(row.group(1)), int(row.group(2))
+    training = 10 * 1600 / rate  # one seed's job: 10 epochs of 1,600 digits, plus validation and evaluation
+    assert training <= job_s <= 1.5 * training
+    assert "2 trainings" in result.stdout and "estimated wall time" in result.stdout

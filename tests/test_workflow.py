@@ -12,6 +12,7 @@ import torch
 from matplotlib.image import imread
 
 from cnnstudy.claims import decided_sentence
+from cnnstudy.codehash import INFRASTRUCTURE, imported_modules, module_file
 from conftest import SMALL_CONFIG, copy_workflow, rules_with_scripts, run_snakemake, write_config, write_idx_folder
 
 pytestmark = pytest.mark.workflow
@@ -226,6 +227,24 @@ def library_modules_run_by(script, library):
             if name.startswith("cnnstudy.") and module.__file__}
 
 
+def modules_that_tell_rules_apart(runs: dict[str, set[str]], modules: list[str]) -> list[str]:
+    """A few modules whose edits, one at a time, give each rule the rerun pattern that only its
+    own import set gives, every rule that imports any reached at least once: enough to catch a
+    rule that hashes no script, or another rule's."""
+    chosen: list[str] = []
+
+    def patterns(selected):
+        return {tuple(name in files for name in selected) for files in runs.values()}
+
+    def uncovered(selected):
+        return sum(1 for files in runs.values() if files and not files & set(selected))
+
+    while len(patterns(chosen)) < len({frozenset(files) for files in runs.values()}) or uncovered(chosen):
+        chosen.append(max((name for name in modules if name not in chosen),
+                          key=lambda name: (len(patterns(chosen + [name])), -uncovered(chosen + [name]))))
+    return chosen
+
+
 def rules_with_changed_params(workdir):
     """Rules with an output whose params changed since it was made (Snakemake's summary; a dry
     run would show downstream jobs as rerun for their updated inputs instead)."""
@@ -244,7 +263,13 @@ def test_editing_a_library_module_reruns_exactly_the_steps_whose_code_imports_it
     assert "checkpoint.py" in runs["train"] and "models.py" in runs["train"]  # the drift of the hand-kept lists
     assert "files.py" not in runs["train"] and "runtime.py" not in runs["figure_accuracy"]  # infrastructure
     modules = sorted((library / "cnnstudy").glob("*.py"))
-    for module in modules:
+    for rule, script in scripts.items():  # the hash's import walk against modulefinder's, every module
+        walked = {module_file(name, library / "cnnstudy").name
+                  for name in imported_modules(script, library / "cnnstudy") - INFRASTRUCTURE}
+        assert walked == runs[rule], f"{rule}: the hash follows {sorted(walked ^ runs[rule])} unlike modulefinder"
+    # Snakemake's own account, for the few edits that give every rule its own rerun pattern
+    edited = modules_that_tell_rules_apart(runs, [module.name for module in modules]) + ["files.py", "__init__.py"]
+    for module in (library / "cnnstudy" / name for name in edited):
         original = module.read_text()
         module.write_text(original + "\n_EDITED = 1\n")
         try:

@@ -11,6 +11,7 @@ and blank lines are stripped, so rewording a message or a docstring reruns nothi
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import io
 import tokenize
@@ -38,21 +39,24 @@ def imported_modules(source: Path, package_dir: Path = PACKAGE_DIR) -> set[str]:
 
 
 def direct_imports(source: Path, package_dir: Path) -> set[str]:
-    tree = ast.parse(source.read_text(), filename=str(source))
+    return {name for name in imported_names(source.read_text(), str(source))
+            if name.startswith(f"{PACKAGE}.") and module_file(name, package_dir).is_file()}
+
+
+@functools.lru_cache(maxsize=1024)
+def imported_names(text: str, filename: str) -> frozenset[str]:
+    """Every name an import statement of ``text`` could refer to. Cached on the text: a Snakemake
+    run hashes each of about 20 scripts, and they share most modules."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(text, filename=filename)):
         if isinstance(node, ast.Import):
-            candidates = [alias.name for alias in node.names]
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = PACKAGE if node.level else node.module or ""  # the package's modules import absolutely or from "."
             if node.level and node.module:
                 base = f"{PACKAGE}.{node.module}"
-            candidates = [base] + [f"{base}.{alias.name}" for alias in node.names]
-        else:
-            continue
-        names.update(name for name in candidates
-                     if name.startswith(f"{PACKAGE}.") and module_file(name, package_dir).is_file())
-    return names
+            names.update([base] + [f"{base}.{alias.name}" for alias in node.names])
+    return frozenset(names)
 
 
 def module_file(name: str, package_dir: Path) -> Path:
@@ -61,6 +65,7 @@ def module_file(name: str, package_dir: Path) -> Path:
     return package_dir.joinpath(*name.split(".")[1:]).with_suffix(".py")
 
 
+@functools.lru_cache(maxsize=1024)
 def code_only(source: str) -> str:
     """The source without comments, docstrings, trailing spaces and blank lines: what runs."""
     docstring_lines: set[int] = set()
