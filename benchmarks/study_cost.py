@@ -39,8 +39,10 @@ from cnnstudy.config import (
     variant_seeds,
     variant_training,
 )
+from cnnstudy.errors import CnnstudyError
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
+from cnnstudy.specs import check_spec
 from cnnstudy.timing import seconds
 from cnnstudy.train import TrainSettings, fit
 
@@ -211,6 +213,7 @@ def main() -> None:
 
         def rate_of(name: str) -> tuple[float, int, str]:
             variant, training = config["variants"][name], variant_training(config, name)
+            check_spec(variant["model"], f"variants.{name}.model")  # named here, not as a bare "model"
             threads = min(training["threads"], args.cores)  # a job gets no more
             torch.set_num_threads(threads)
             precision = pick_precision(args.precision or training["precision"], device)
@@ -267,4 +270,7 @@ def estimate_avx2(arguments: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except CnnstudyError as error:  # a config it cannot plan: one line, as the workflow says it
+        raise SystemExit(f"study_cost: {error}") from None

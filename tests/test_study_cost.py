@@ -118,3 +118,16 @@ def test_a_real_net_is_timed_through_the_training_loop(tmp_path):
     training = 10 * 1600 / rate  # one seed's job: 10 epochs of 1,600 digits, plus validation and evaluation
     assert training <= job_s <= 1.5 * training
     assert "2 trainings" in result.stdout and "estimated wall time" in result.stdout
+
+
+def test_a_variant_it_cannot_build_is_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    overlay = tmp_path / "bad.yaml"
+    overlay.write_text("run: {variants: [shallow]}\nvariants:\n  shallow: {model: {family: ciresan, conv_depth: 1}}\n")
+    result = subprocess.run([sys.executable, "benchmarks/study_cost.py", "--configfile", str(overlay)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["study_cost: variants.shallow.model.conv_depth: must be >= 3, got 1"]
