@@ -33,6 +33,7 @@ import yaml
 
 from cnnstudy.config import (
     budget_variants,
+    check_config,
     load_config,
     trained_variants,
     training_defaults,
@@ -42,7 +43,6 @@ from cnnstudy.config import (
 from cnnstudy.errors import CnnstudyError
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
-from cnnstudy.specs import check_spec
 from cnnstudy.timing import seconds
 from cnnstudy.train import TrainSettings, fit
 
@@ -192,6 +192,7 @@ def main() -> None:
         estimate_avx2(sys.argv[1:])
     keep_freed_memory()  # as a workflow job does (cnnstudy.jobs.job)
     config = load_config(ROOT, *filter(None, [args.configfile]))
+    check_config(config)  # the workflow's own check: a bad variant is named before any timing
     if args.seeds is not None:
         config["run"]["seeds"] = list(range(args.seeds))
         for variant in config["variants"].values():
@@ -213,7 +214,6 @@ def main() -> None:
 
         def rate_of(name: str) -> tuple[float, int, str]:
             variant, training = config["variants"][name], variant_training(config, name)
-            check_spec(variant["model"], f"variants.{name}.model")  # named here, not as a bare "model"
             threads = min(training["threads"], args.cores)  # a job gets no more
             torch.set_num_threads(threads)
             precision = pick_precision(args.precision or training["precision"], device)

@@ -182,4 +182,3 @@ def rerun_copy(study_run, tmp_path):
     target = tmp_path / "copy"
     shutil.copytree(study_run, target, symlinks=True)
     return target
-
