@@ -9,6 +9,7 @@ between them and each pair gives a ratio, so a noisy neighbour hits both loops a
 Target on a 2-core CPU with native bf16: >= 2x for CiresanNet (median of the paired ratios). Without
 it (e.g. AVX2 only) both loops run the same fp32 kernels and the ratio shows the loop's overheads only.
 Usage: python benchmarks/training.py [--images 1280] [--batch-size 64] [--threads 2] [--repeats 5]
+       [--models CiresanNet ResNet18 separable4]
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ from cnnstudy.train import TrainSettings, fit
 ROOT = Path(__file__).resolve().parents[1]
 
 TARGET = 2.0
-MODELS = {"CiresanNet": {"family": "ciresan"}, "ResNet18": {"family": "resnet18"}}
+MODELS = {"CiresanNet": {"family": "ciresan"}, "ResNet18": {"family": "resnet18"},
+          # depth-wise convs: trains channels_last even in fp32, where oneDNN's depth-wise kernels are NHWC
+          "separable4": {"family": "ciresan", "conv_depth": 4, "fc_depth": 3, "separable": True}}
 
 
 class DigitDataset(Dataset):
@@ -101,6 +104,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5, help="alternating epoch pairs per model")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     args = parser.parse_args()
     all_images, all_labels, _ = load_mnist5k()
     images, labels = all_images[: args.images], all_labels[: args.images]
@@ -112,7 +116,8 @@ def main() -> None:
     spawn = multiprocessing.get_context("spawn")
     with spawn.Pool(1, set_up_worker, (args.threads, False)) as naive_worker, \
             spawn.Pool(1, set_up_worker, (args.threads, True)) as project_worker:
-        for name, spec in MODELS.items():
+        for name in args.models:
+            spec = MODELS[name]
             naive_worker.apply(naive_epoch, (spec, images[:128], labels[:128], args.batch_size))  # warm-up
             project_worker.apply(project_epoch, (spec, images[:128], labels[:128], args.batch_size, precision))
             runs = alternate({

@@ -8,7 +8,7 @@ from cnnstudy.datasets import load_split
 from cnnstudy.files import write_json
 from cnnstudy.jobs import job
 from cnnstudy.metrics import evaluate
-from cnnstudy.runtime import memory_format, pick_device, pick_precision
+from cnnstudy.runtime import pick_device, pick_precision, place
 
 # the declared thread count, not the cores Snakemake grants: threads change the logits
 with job(snakemake.log[0], snakemake.params.code, snakemake.params.threads, gpu=snakemake.resources.gpu > 0,
@@ -21,7 +21,7 @@ with job(snakemake.log[0], snakemake.params.code, snakemake.params.threads, gpu=
 
     def scored(path):
         model, meta = load_checkpoint(path, variant, dict(params.model))
-        model.to(device).to(memory_format=memory_format(device, precision))
+        place(model, device, precision)
         _, predicted, _ = evaluate(model, images, labels, params.batch_size, device, precision)
         return predicted == labels, meta["epochs"]
 

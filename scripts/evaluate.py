@@ -12,7 +12,7 @@ from cnnstudy.datasets import load_split
 from cnnstudy.files import atomic_path, write_json
 from cnnstudy.jobs import job
 from cnnstudy.metrics import evaluate, inference_speed
-from cnnstudy.runtime import memory_format, pick_device, pick_precision
+from cnnstudy.runtime import pick_device, pick_precision, place
 
 # the declared thread count, not the cores Snakemake grants: threads change the logits
 with job(snakemake.log[0], snakemake.params.code, snakemake.params.evaluation["threads"],
@@ -22,7 +22,7 @@ with job(snakemake.log[0], snakemake.params.code, snakemake.params.evaluation["t
     model, meta = load_checkpoint(snakemake.input.checkpoint, wildcards.variant, dict(snakemake.params.model))
     device = pick_device(snakemake.params.device)
     precision = pick_precision(snakemake.params.precision, device)
-    model.to(device).to(memory_format=memory_format(device, precision))
+    place(model, device, precision)
     images, labels, _ = load_split(snakemake.input.test)
     log(f"evaluating {wildcards.variant} seed {wildcards.seed} on {len(labels)} test images, "
         f"device {device}, precision {precision}")

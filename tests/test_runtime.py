@@ -67,17 +67,23 @@ def test_auto_precision_is_fp32_where_torch_may_not_use_avx512():
 def test_layout_follows_precision_and_device():
     from cnnstudy.runtime import memory_format
 
-    cpu = torch.device("cpu")
-    assert memory_format(cpu, "fp32") == torch.contiguous_format
-    assert memory_format(cpu, "bf16") == torch.channels_last
-    assert memory_format(torch.device("cuda"), "fp32") == torch.channels_last
     from cnnstudy.models import build_model
     from cnnstudy.train import fit
 
+    cpu = torch.device("cpu")
+    plain = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1})
+    separable = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "separable": True})
+    assert memory_format(cpu, "fp32", plain) == torch.contiguous_format
+    assert memory_format(cpu, "fp32", separable) == torch.channels_last  # oneDNN's depth-wise kernels
+    assert memory_format(cpu, "bf16", plain) == torch.channels_last
+    assert memory_format(torch.device("cuda"), "fp32", plain) == torch.channels_last
+
     images, labels = torch.zeros(8, 28, 28, dtype=torch.uint8), torch.arange(8, dtype=torch.uint8) % 10
-    for precision, channels_last in (("fp32", False), ("bf16", True)):
-        model = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1})
+    for precision, separable, channels_last in (("fp32", False, False), ("bf16", False, True), ("fp32", True, True)):
+        model = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "separable": separable})
+        layouts = []  # conv2's output, 48+ channels on 14x14: the two layouts differ (1x1 weights do not)
+        model.convs[1].register_forward_hook(lambda module, inputs, output: layouts.append(
+            output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
         fit(model, images, labels, images, labels, train_settings(epochs=1, batch_size=8), 0, cpu, precision,
             log=lambda message: None)
-        weight = model.convs[1].weight  # 48 input channels: the two layouts differ
-        assert weight.is_contiguous(memory_format=torch.channels_last) is channels_last, precision
+        assert layouts and set(layouts) == {channels_last}, (precision, separable)

@@ -61,3 +61,19 @@ def test_a_variant_with_more_seeds_costs_more_to_train():
     few, many = untrained_table(["few", "many"], audits, timings, plans, train_digits=600).to_dict("records")
     assert math.isclose(many["core_minutes"] / few["core_minutes"], (8 + 2) / (2 + 2))
     assert "training 8 seeds" in untrained_line(many) and "training 2 seeds" in untrained_line(few)
+
+
+def test_each_net_is_timed_in_the_layout_its_training_job_gives_it():
+    """A CPU fp32 training job runs depth-wise nets channels_last (oneDNN's depth-wise kernels
+    are NHWC) and the others NCHW: the speed audit times each as it trains."""
+    import torch
+
+    from cnnstudy.speed import step_timer
+
+    for spec, channels_last in ((THIN, True), (DEEP, False)):
+        model, step = step_timer(spec, batch=2)
+        layouts = []  # conv2's output: 48+ channels on 14x14, where the two layouts differ
+        model.convs[1].register_forward_hook(lambda module, inputs, output: layouts.append(
+            output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
+        step()
+        assert layouts == [channels_last], spec

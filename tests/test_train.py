@@ -10,6 +10,7 @@ from conftest import train_settings
 
 CPU = torch.device("cpu")
 TINY = {"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "pool_after": [1, 2, 3]}
+TINY_SEPARABLE = {**TINY, "separable": True}  # trains channels_last in fp32
 
 
 def tiny_data(count=96, seed=0):
@@ -21,10 +22,10 @@ def tiny_data(count=96, seed=0):
     return images, labels.to(torch.uint8)
 
 
-def run(epochs=3, seed=0, **extra):
+def run(epochs=3, seed=0, spec=TINY, **extra):
     images, labels = tiny_data()
     settings = train_settings(epochs=epochs, batch_size=32, lr=3e-3, eval_batch_size=50)
-    model = seeded_model(TINY, seed)
+    model = seeded_model(spec, seed)
     history = fit(model, images, labels, images[:40], labels[:40], settings, seed, CPU, "fp32",
                   log=lambda message: None, **extra)
     return model, history
@@ -42,14 +43,15 @@ def test_tiny_model_overfits_a_small_batch():
     assert history[-1]["train_loss"] < history[0]["train_loss"] / 10
 
 
-def test_same_seed_gives_identical_history_and_weights():
-    model_a, history_a = run()
-    model_b, history_b = run()
+@pytest.mark.parametrize("spec", [TINY, TINY_SEPARABLE], ids=["plain", "separable"])
+def test_same_seed_gives_identical_history_and_weights(spec):
+    model_a, history_a = run(spec=spec)
+    model_b, history_b = run(spec=spec)
     strip = lambda h: [{k: v for k, v in row.items() if k != "seconds"} for row in h]  # noqa: E731
     assert strip(history_a) == strip(history_b)
     for (name, a), (_, b) in zip(model_a.state_dict().items(), model_b.state_dict().items()):
         assert torch.equal(a, b), name
-    _, history_c = run(seed=1)
+    _, history_c = run(seed=1, spec=spec)
     assert strip(history_c) != strip(history_a)
 
 

@@ -53,7 +53,7 @@ def inference_speed(model: torch.nn.Module, images: torch.Tensor, batch_size: in
                     precision: str = "fp32", repeats: int = 20, warmup: int = 3) -> dict[str, float]:
     """Throughput (images/s at ``batch_size``, median of 3) and median single-image latency (ms)."""
     model.eval()
-    batch = normalise(images[:batch_size].to(device), memory_format(device, precision))
+    batch = normalise(images[:batch_size].to(device), memory_format(device, precision, model))
     single = batch[:1]
 
     with torch.inference_mode(), autocast(device, precision):

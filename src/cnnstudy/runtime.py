@@ -88,13 +88,25 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(GLIBC_M_MMAP_THRESHOLD, KEEP_BELOW_BYTES) and mallopt(GLIBC_M_TRIM_THRESHOLD, KEEP_BELOW_BYTES))
 
 
-def memory_format(device: torch.device, precision: str) -> torch.memory_format:
-    """channels_last for bf16/fp16 and on GPUs, where its kernels are the fast ones; plain NCHW
-    for fp32 on a CPU, where oneDNN's fp32 convolutions train CiresanNet faster without it
-    (``python benchmarks/training.py`` on an AVX2-only CPU)."""
-    if device.type == "cpu" and precision == "fp32":
+def has_depthwise(model: torch.nn.Module) -> bool:
+    """Whether the net has a grouped (depth-wise) convolution."""
+    return any(isinstance(m, torch.nn.Conv2d) and m.groups > 1 for m in model.modules())
+
+
+def memory_format(device: torch.device, precision: str, model: torch.nn.Module) -> torch.memory_format:
+    """channels_last for bf16/fp16, on GPUs and for nets with depth-wise convolutions, where its
+    kernels are the fast ones (oneDNN's depth-wise kernels are NHWC: the separable 4-conv net
+    trains about 1.6x faster in fp32 on an AVX2 CPU, docs/performance.md); plain NCHW for the
+    other nets in fp32 on a CPU, where oneDNN's fp32 convolutions train CiresanNet faster
+    without it (``python benchmarks/training.py`` on an AVX2-only CPU)."""
+    if device.type == "cpu" and precision == "fp32" and not has_depthwise(model):
         return torch.contiguous_format
     return torch.channels_last
+
+
+def place(model: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module:
+    """The model on its device, in the memory layout ``memory_format`` picks for it."""
+    return model.to(device).to(memory_format=memory_format(device, precision, model))
 
 
 def normalise(images: torch.Tensor, layout: torch.memory_format = torch.channels_last) -> torch.Tensor:
@@ -120,6 +132,6 @@ def predict(
     outputs = []
     for index in index_batches(len(images), batch_size):
         with autocast(device, precision):
-            outputs.append(model(normalise(images[index.to(device)], memory_format(device, precision))).float())
+            outputs.append(model(normalise(images[index.to(device)], memory_format(device, precision, model))).float())
     model.train(was_training)
     return torch.cat(outputs)

@@ -18,15 +18,19 @@ import torch
 import torch.nn.functional as F
 
 from cnnstudy.models import build_model
+from cnnstudy.runtime import memory_format
 from cnnstudy.specs import MNIST_SHAPE
 from cnnstudy.timing import median_seconds
 
 
 def step_timer(spec: dict[str, Any], batch: int, seed: int = 0):
-    """One AdamW training step (forward, backward, update) of the variant on a random batch."""
+    """One AdamW training step (forward, backward, update) of the variant on a random batch, in
+    the memory layout a CPU fp32 training job gives the net."""
     torch.manual_seed(seed)
     model = build_model(spec).train()
-    images = torch.randn(batch, *MNIST_SHAPE)
+    layout = memory_format(torch.device("cpu"), "fp32", model)
+    model.to(memory_format=layout)
+    images = torch.randn(batch, *MNIST_SHAPE).contiguous(memory_format=layout)
     labels = torch.randint(0, 10, (batch,))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
 

@@ -26,7 +26,7 @@ from cnnstudy.files import write_bytes
 from cnnstudy.jobs import one_line
 from cnnstudy.models import build_model
 from cnnstudy.readers import reason
-from cnnstudy.runtime import autocast, index_batches, memory_format, normalise, predict, set_determinism
+from cnnstudy.runtime import autocast, index_batches, memory_format, normalise, place, predict, set_determinism
 from cnnstudy.weightgrad import weight_grads_by_forward
 
 
@@ -159,8 +159,8 @@ def fit(
     ``progress`` is called with the number of images of each finished step.
     """
     set_determinism(settings.deterministic, device)
-    layout = memory_format(device, precision)
-    model.to(device).to(memory_format=layout)
+    layout = memory_format(device, precision, model)
+    place(model, device, precision)
     optimizer = make_optimizer(model, settings, device)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     train_labels = train_labels.to(device).long()
