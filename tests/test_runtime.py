@@ -65,9 +65,8 @@ def test_auto_precision_is_fp32_where_torch_may_not_use_avx512():
 
 
 def test_layout_follows_precision_and_device():
-    from cnnstudy.runtime import memory_format
-
     from cnnstudy.models import build_model
+    from cnnstudy.runtime import memory_format
     from cnnstudy.train import fit
 
     cpu = torch.device("cpu")
@@ -82,7 +81,7 @@ def test_layout_follows_precision_and_device():
     for precision, separable, channels_last in (("fp32", False, False), ("bf16", False, True), ("fp32", True, True)):
         model = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "separable": separable})
         layouts = []  # conv2's output, 48+ channels on 14x14: the two layouts differ (1x1 weights do not)
-        model.convs[1].register_forward_hook(lambda module, inputs, output: layouts.append(
+        model.convs[1].register_forward_hook(lambda module, inputs, output, seen=layouts: seen.append(
             output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
         fit(model, images, labels, images, labels, train_settings(epochs=1, batch_size=8), 0, cpu, precision,
             log=lambda message: None)

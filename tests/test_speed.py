@@ -73,7 +73,7 @@ def test_each_net_is_timed_in_the_layout_its_training_job_gives_it():
     for spec, channels_last in ((THIN, True), (DEEP, False)):
         model, step = step_timer(spec, batch=2)
         layouts = []  # conv2's output: 48+ channels on 14x14, where the two layouts differ
-        model.convs[1].register_forward_hook(lambda module, inputs, output: layouts.append(
+        model.convs[1].register_forward_hook(lambda module, inputs, output, seen=layouts: seen.append(
             output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
         step()
         assert layouts == [channels_last], spec
