@@ -77,6 +77,17 @@ def without_root_override() -> None:
             raise OSError(ctypes.get_errno(), "cannot drop root's permission override")
 
 
+def conv2_layouts(model) -> list[bool]:
+    """Filled on every forward pass: whether conv2's output was channels_last (48+ channels on
+    14x14, where the two layouts differ; the nets' 1x1 and 1-channel weights look alike in both)."""
+    import torch
+
+    layouts: list[bool] = []
+    model.convs[1].register_forward_hook(lambda module, inputs, output: layouts.append(
+        output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
+    return layouts
+
+
 def train_settings(**overrides):
     """TrainSettings with the schema's defaults under ``overrides``, as a workflow run gets them."""
     from cnnstudy.config import training_defaults

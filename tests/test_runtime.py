@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from cnnstudy.runtime import normalise, set_determinism
-from conftest import train_settings
+from conftest import conv2_layouts, train_settings
 
 # Allocates and frees a 64 MiB tensor (above glibc's largest dynamic mmap threshold, 32 MiB)
 # ten times to settle the heap, then ten more, and prints the page faults of those.
@@ -80,9 +80,7 @@ def test_layout_follows_precision_and_device():
     images, labels = torch.zeros(8, 28, 28, dtype=torch.uint8), torch.arange(8, dtype=torch.uint8) % 10
     for precision, separable, channels_last in (("fp32", False, False), ("bf16", False, True), ("fp32", True, True)):
         model = build_model({"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "separable": separable})
-        layouts = []  # conv2's output, 48+ channels on 14x14: the two layouts differ (1x1 weights do not)
-        model.convs[1].register_forward_hook(lambda module, inputs, output, seen=layouts: seen.append(
-            output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
+        layouts = conv2_layouts(model)
         fit(model, images, labels, images, labels, train_settings(epochs=1, batch_size=8), 0, cpu, precision,
             log=lambda message: None)
         assert layouts and set(layouts) == {channels_last}, (precision, separable)

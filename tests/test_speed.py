@@ -5,6 +5,7 @@ import math
 import pandas as pd
 
 from cnnstudy.speed import time_variants, training_minutes, untrained_line, untrained_table
+from conftest import conv2_layouts
 
 THIN = {"family": "ciresan", "conv_depth": 3, "fc_depth": 1, "separable": True}
 DEEP = {"family": "ciresan", "conv_depth": 4, "fc_depth": 3}
@@ -66,14 +67,10 @@ def test_a_variant_with_more_seeds_costs_more_to_train():
 def test_each_net_is_timed_in_the_layout_its_training_job_gives_it():
     """A CPU fp32 training job runs depth-wise nets channels_last (oneDNN's depth-wise kernels
     are NHWC) and the others NCHW: the speed audit times each as it trains."""
-    import torch
-
     from cnnstudy.speed import step_timer
 
     for spec, channels_last in ((THIN, True), (DEEP, False)):
         model, step = step_timer(spec, batch=2)
-        layouts = []  # conv2's output: 48+ channels on 14x14, where the two layouts differ
-        model.convs[1].register_forward_hook(lambda module, inputs, output, seen=layouts: seen.append(
-            output.is_contiguous(memory_format=torch.channels_last) and not output.is_contiguous()))
+        layouts = conv2_layouts(model)
         step()
         assert layouts == [channels_last], spec

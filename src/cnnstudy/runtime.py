@@ -129,9 +129,10 @@ def predict(
     was_training = model.training
     model.eval()
     images = images.to(device)
+    layout = memory_format(device, precision, model)
     outputs = []
     for index in index_batches(len(images), batch_size):
         with autocast(device, precision):
-            outputs.append(model(normalise(images[index.to(device)], memory_format(device, precision, model))).float())
+            outputs.append(model(normalise(images[index.to(device)], layout)).float())
     model.train(was_training)
     return torch.cat(outputs)

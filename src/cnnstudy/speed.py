@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnstudy.models import build_model
-from cnnstudy.runtime import memory_format
+from cnnstudy.runtime import memory_format, place
 from cnnstudy.specs import MNIST_SHAPE
 from cnnstudy.timing import median_seconds
 
@@ -28,9 +28,9 @@ def step_timer(spec: dict[str, Any], batch: int, seed: int = 0):
     the memory layout a CPU fp32 training job gives the net."""
     torch.manual_seed(seed)
     model = build_model(spec).train()
-    layout = memory_format(torch.device("cpu"), "fp32", model)
-    model.to(memory_format=layout)
-    images = torch.randn(batch, *MNIST_SHAPE).contiguous(memory_format=layout)
+    cpu = torch.device("cpu")
+    place(model, cpu, "fp32")
+    images = torch.randn(batch, *MNIST_SHAPE).contiguous(memory_format=memory_format(cpu, "fp32", model))
     labels = torch.randint(0, 10, (batch,))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
 
