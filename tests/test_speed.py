@@ -22,12 +22,13 @@ def test_every_variant_is_timed_in_every_round_interleaved_and_one_net_once():
 
 
 def test_a_net_of_many_times_the_work_takes_longer_per_digit():
-    """The 4-conv net does ~30x the MACs of a separable 3-conv net: its
-    training step is slower per digit in the median over rounds (a ratio, not a time limit)."""
+    """The 4-conv net does ~30x the MACs of a separable 3-conv net: its training step is slower
+    per digit (a ratio, not a time limit; 5-17x measured). A stall only adds time, so each net is
+    read at its least disturbed round."""
     specs = {"thin": THIN, "deep": DEEP}
-    timings = pd.DataFrame(time_variants(specs, batch=4, repeats=3, steps=3, warmup=1))
-    medians = timings.groupby("variant")["train_ms"].median()
-    assert medians["deep"] > 3 * medians["thin"]
+    timings = pd.DataFrame(time_variants(specs, batch=4, repeats=5, steps=3, warmup=1))
+    fastest = timings.groupby("variant")["train_ms"].min()
+    assert fastest["deep"] > 3 * fastest["thin"]
 
 
 def test_training_minutes_count_every_seed_and_the_budget_check():
