@@ -21,8 +21,9 @@ TABLES = {
                         "MACs per image; latency: median CPU forward time of a batch of {batch} on {threads} "
                         "thread(s), after {warmup} warm-up runs."),
     "speed": ("Speed of every variant on this machine",
-              "Medians over {repeats} interleaved rounds, on {threads} thread(s), random weights: train_ms is one "
-              "training step (forward, backward, AdamW update) of a batch of {batch}, per digit; latency_ms one "
+              "Medians over {repeats} interleaved rounds, on {threads} thread(s), random weights, fp32 (whatever "
+              "precision the training jobs ran in): train_ms is one training step (forward, backward, AdamW "
+              "update) of a batch of {batch}, per digit; latency_ms one "
               "digit's inference. The speed claims compare these per round."),
     "runs": ("Every run on {dataset}",
              "fits: the run's last-epoch training accuracy reached convergence.min_train_accuracy. Whether a variant "
