@@ -169,6 +169,25 @@ def test_evidence_needed_would_decide():
     assert math.isnan(stats.evidence_needed("better", one, DELTA)["seeds"])
 
 
+# the fp32 default's question 1 accuracy (6 seeds, 1,000 test digits): each term alone too wide
+AT_THE_MARGIN = {"difference": -0.0082, "seeds": 6, "digits": 1_000, "seed_term": 2.69e-6, "digit_term": 3.10e-6}
+
+
+def test_evidence_needed_names_seeds_and_digits_together_where_neither_alone_decides():
+    needed = stats.evidence_needed("worse", AT_THE_MARGIN, DELTA)
+    assert math.isinf(needed["seeds"]) and math.isinf(needed["digits"])
+    n = needed["digits_at_twice_seeds"]
+    assert 1_000 < n < 10_000
+    target = stats.half_width_to_decide("worse", AT_THE_MARGIN["difference"], DELTA)
+    per_seed, per_digit = 2.69e-6 * 6, 3.10e-6 * 1_000
+
+    def half(digits: int) -> float:
+        return stats.half_width(per_seed / 12, per_digit / digits, 12, digits, 0.95)
+    assert half(n) < target <= half(n - 1)  # the fewest that decide
+    lo, hi = stats.interval(AT_THE_MARGIN["difference"], per_seed / 12, per_digit / n, 12, n, 0.95)
+    assert stats.verdict("worse", lo, hi, DELTA) == "supported"
+
+
 def test_planned_interval_agrees_with_simulated_studies():
     rng = np.random.default_rng(7)
     variant, reference, _ = simulate.study(rng, 5, 10_000, 0.3, seed_sd_points=0.1)

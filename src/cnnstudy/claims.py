@@ -133,7 +133,10 @@ def to_settle(expect: str, terms: dict[str, Any] | None, delta: float, level: fl
     if math.isnan(needed["seeds"]):
         return "a second seed first (one seed cannot show run-to-run variation)"
     if math.isinf(needed["seeds"]) and math.isinf(needed["digits"]):
-        return "more seeds and more test digits (the estimate sits close to a bound)"
+        if math.isinf(needed["digits_at_twice_seeds"]):
+            return "more seeds and more test digits (the estimate sits close to a bound)"
+        return (f"more seeds and more test digits, neither alone: ~{needed['digits_at_twice_seeds']:,} test digits "
+                f"at {2 * terms['seeds']} seeds (this run: {terms['digits']:,} at {terms['seeds']})")
     parts = []
     if not math.isinf(needed["seeds"]):
         parts.append(f"~{needed['seeds']:,} seeds at {terms['digits']:,} test digits")

@@ -240,19 +240,24 @@ def half_width_to_decide(expect: str, difference: float, delta: float) -> float:
 
 def evidence_needed(expect: str, result: dict[str, Any], delta: float, level: float = 0.95) -> dict[str, float]:
     """Roughly how many seeds (at this test size) or test digits (at these seeds) would settle
-    ``expect``, if the observed difference and spreads held: inf where that alone cannot."""
+    ``expect``, if the observed difference and spreads held: inf where that alone cannot. Where
+    neither alone can (each term on its own too wide), ``digits_at_twice_seeds`` says how many
+    test digits would with twice the seeds."""
     target = half_width_to_decide(expect, result["difference"], delta)
     seeds, digits = result["seeds"], result["digits"]
     seed_term, digit_term = result["seed_term"], result["digit_term"]
     if target <= 0:
-        return {"seeds": math.inf, "digits": math.inf}
+        return {"seeds": math.inf, "digits": math.inf, "digits_at_twice_seeds": math.inf}
     if math.isnan(seed_term):  # one seed: a second one is needed before anything else
-        return {"seeds": math.nan, "digits": math.nan}
+        return {"seeds": math.nan, "digits": math.nan, "digits_at_twice_seeds": math.nan}
     per_seed, per_digit = seed_term * seeds, digit_term * digits  # the spreads of one seed, one digit
     more_seeds = fewest(lambda s: half_width(per_seed / s, digit_term, s, digits, level) < target, seeds + 1, 1000)
     more_digits = fewest(lambda n: half_width(seed_term, per_digit / n, seeds, n, level) < target, digits + 1,
                          1000 * digits)
-    return {"seeds": more_seeds, "digits": more_digits}
+    twice = 2 * seeds
+    with_twice = fewest(lambda n: half_width(per_seed / twice, per_digit / n, twice, n, level) < target, digits,
+                        1000 * digits)
+    return {"seeds": more_seeds, "digits": more_digits, "digits_at_twice_seeds": with_twice}
 
 
 def fewest(enough: Any, low: int, high: int) -> float:
