@@ -11,6 +11,7 @@ import simulate
 from cnnstudy import stats
 from cnnstudy.claims import claim_verdict, claims_table, decided_sentence, evidence_table, family_size, to_settle
 from cnnstudy.study import significance_table
+from conftest import AT_THE_MARGIN
 
 SETTINGS = {"alpha": 0.05, "relevant_difference": 0.005, "cost_factor": 2}
 AUDITS = {"a": {"macs": 100, "params": 10}, "b": {"macs": 400, "params": 12}, "c": {"macs": 300, "params": 10}}
@@ -202,7 +203,7 @@ def test_a_clear_speed_gain_is_supported_whatever_slow_spells_the_machine_has():
 def test_an_inconclusive_test_at_the_margin_says_how_much_of_both_would_decide():
     """Neither more seeds nor more test digits alone decide the fp32 default's question 1
     accuracy: the reader is told a combination, with this run's counts beside it."""
-    terms = {"difference": -0.0082, "seeds": 6, "digits": 1_000, "seed_term": 2.69e-6, "digit_term": 3.10e-6}
+    terms = AT_THE_MARGIN
     needed = stats.evidence_needed("worse", terms, 0.005)
     text = to_settle("worse", terms, 0.005, 0.95, "accuracy")
     assert text == (f"more seeds and more test digits, neither alone: ~{needed['digits_at_twice_seeds']:,} test "

@@ -9,6 +9,7 @@ from scipy import stats as scipy_stats
 
 import simulate
 from cnnstudy import stats
+from conftest import AT_THE_MARGIN
 
 DELTA = 0.005  # 0.5 points, the default's margin
 S, B, R, I = "supported", "below the margin", "refuted", "inconclusive"  # noqa: E741
@@ -169,17 +170,14 @@ def test_evidence_needed_would_decide():
     assert math.isnan(stats.evidence_needed("better", one, DELTA)["seeds"])
 
 
-# the fp32 default's question 1 accuracy (6 seeds, 1,000 test digits): each term alone too wide
-AT_THE_MARGIN = {"difference": -0.0082, "seeds": 6, "digits": 1_000, "seed_term": 2.69e-6, "digit_term": 3.10e-6}
-
-
 def test_evidence_needed_names_seeds_and_digits_together_where_neither_alone_decides():
     needed = stats.evidence_needed("worse", AT_THE_MARGIN, DELTA)
     assert math.isinf(needed["seeds"]) and math.isinf(needed["digits"])
     n = needed["digits_at_twice_seeds"]
     assert 1_000 < n < 10_000
     target = stats.half_width_to_decide("worse", AT_THE_MARGIN["difference"], DELTA)
-    per_seed, per_digit = 2.69e-6 * 6, 3.10e-6 * 1_000
+    per_seed = AT_THE_MARGIN["seed_term"] * AT_THE_MARGIN["seeds"]
+    per_digit = AT_THE_MARGIN["digit_term"] * AT_THE_MARGIN["digits"]
 
     def half(digits: int) -> float:
         return stats.half_width(per_seed / 12, per_digit / digits, 12, digits, 0.95)
