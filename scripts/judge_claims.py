@@ -7,14 +7,14 @@ from cnnstudy.files import write_text
 from cnnstudy.jobs import job
 from cnnstudy.readers import AUDIT_KEYS, read_json, read_predictions, read_table
 from cnnstudy.speed import WHERE_TO_TRAIN, untrained_line, untrained_table
-from cnnstudy.study import by_run, correct_by_run, significance_table
+from cnnstudy.study import by_run, correct_by_run, significance_table, untrained_reasons
 from cnnstudy.tables import headline_html, write_table
 from cnnstudy.wording import method_text, table_words
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     params, dataset = snakemake.params, snakemake.wildcards.dataset
     settings = dict(params.stats)
-    summary = read_table(snakemake.input.summary, ("variant", "converged"))
+    summary = read_table(snakemake.input.summary, ("variant", "converged", "trained", "budget_check", "epochs"))
     runs = read_table(snakemake.input.runs, ("variant", "seed"))
     audits = {audit["model"]: audit for audit in (read_json(path, AUDIT_KEYS) for path in snakemake.input.audits)}
     speeds = read_table(snakemake.input.speed, ("variant",))
@@ -25,7 +25,8 @@ with job(snakemake.log[0], snakemake.params.code) as log:
     significance = significance_table([tuple(pair) for pair in params.pairs], correct_by_run(predictions), settings,
                                       trained)
     claims = {name: dict(claim) for name, claim in params.claims.items()}
-    evidence = evidence_table(claims, significance, runs, trained, audits, speeds, settings)
+    evidence = evidence_table(claims, significance, runs, trained, audits, speeds, settings,
+                              untrained_reasons(summary, dataset))
     verdicts = claims_table(claims, evidence)
     method = method_text(settings)
     write_table(significance, snakemake.output.csv, snakemake.output.html,

@@ -84,6 +84,11 @@ def test_a_model_not_trained_far_enough_leaves_the_claim_not_tested():
     evidence, claims = judge(ELASTIC, correct, {"a"})
     assert evidence.iloc[0]["verdict"] == "not tested" and "train b far enough" in evidence.iloc[0]["to settle"]
     assert claims.iloc[0]["verdict"] == "not tested"
+    speeds = speeds_frame({})
+    significance = significance_table([("a", "b")], correct, SETTINGS, {"a"})
+    told = evidence_table(ELASTIC, significance, runs_frame(correct), {"a"}, AUDITS, speeds, SETTINGS,
+                          {"b": "twice the epochs raised it +0.98 pts, so give it more epochs"})
+    assert told.iloc[0]["to settle"] == "train b far enough: twice the epochs raised it +0.98 pts, so give it more epochs"
 
 
 def test_cost_tests_need_no_training_and_read_ratios_against_the_factor():

@@ -6,7 +6,7 @@ import pytest
 
 from cnnstudy import stats
 from cnnstudy.claims import scope_sentence
-from cnnstudy.study import by_run, run_table, significance_table, summary_table
+from cnnstudy.study import by_run, run_table, significance_table, summary_table, untrained_reasons
 
 SETTINGS = {"alpha": 0.05, "relevant_difference": 0.005}
 
@@ -55,6 +55,27 @@ def test_a_failed_budget_check_means_not_trained_far_enough():
                             {"a": {}, "b": {}}, short).set_index("variant")
     assert not summary.loc["a", "converged"] and summary.loc["b", "converged"]  # b has no check to pass
     assert summary.loc["b", "budget_check"] == "not checked"
+
+
+def test_a_variant_not_trained_far_enough_is_told_why_and_what_would_change_it():
+    runs = pd.concat([runs_frame().assign(fits=True),
+                      runs_frame().query("variant == 'b'").assign(variant="c", fits=False)])
+    checks = {"a": {"lift": 0.02, "trained": False, "verdict": "not trained far enough",
+                    "why": "twice the epochs raised validation accuracy +2.00 pts, at least the margin 0.50"},
+              "b": {"lift": 0.0, "trained": False, "verdict": "cannot tell",
+                    "why": "100 validation digits cannot tell a lift of 0 from one of 1.00 pts; about 2,400 would"},
+              "c": CHECKED["a"]}
+    audits = {name: {"macs": 1, "params": 1} for name in "abc"}
+    summary = summary_table(runs, audits, {name: {} for name in "abc"}, checks)
+    reasons = untrained_reasons(summary, "digits")
+    assert reasons["a"] == ("twice the epochs raised validation accuracy +2.00 pts, at least the margin 0.50, "
+                            "so give it more epochs (variants.a.training.epochs, 2 now)")
+    assert reasons["b"].startswith("100 validation digits cannot tell") and reasons["b"].endswith(
+        "so hold out more validation digits (datasets.digits.validation_fraction)")
+    assert reasons["c"].startswith("3 of 3 runs do not fit their digits, so give it more epochs")
+    assert set(reasons) == {"a", "b", "c"}
+    assert untrained_reasons(summary_table(runs_frame().assign(fits=True), audits, {"a": {}, "b": {}}, {}),
+                             "digits") == {}
 
 
 def test_run_table_judges_each_run_by_its_fit():

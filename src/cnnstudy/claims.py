@@ -147,10 +147,12 @@ def to_settle(expect: str, terms: dict[str, Any] | None, delta: float, level: fl
 
 def evidence_table(claims: dict[str, dict[str, Any]], significance: pd.DataFrame, runs: pd.DataFrame,
                    trained: set[str], audits: dict[str, dict[str, Any]], speeds: pd.DataFrame,
-                   settings: dict[str, Any]) -> pd.DataFrame:
+                   settings: dict[str, Any], reasons: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per test of every claim: the difference, its interval at the claim's family
     level, the margin, what the interval shows and the test's verdict. Accuracy and gap tests
-    need both variants in ``trained`` (trained far enough); cost tests do not."""
+    need both variants in ``trained`` (trained far enough); cost tests do not. ``reasons``
+    (cnnstudy.study.untrained_reasons) says why a variant is not and what would make it."""
+    reasons = reasons or {}
     rows = []
     for name, claim in claims.items():
         level = stats.family_level(settings["alpha"], family_size(claim))
@@ -170,8 +172,10 @@ def evidence_table(claims: dict[str, dict[str, Any]], significance: pd.DataFrame
                 result = {"difference": math.nan, "ci_low": math.nan, "ci_high": math.nan, "seeds": 0, "terms": None}
             elif untrained:
                 verdict, shows = NOT_TESTED, stats.reading(result["ci_low"], result["ci_high"], bound)
-                settle = (f"train {', '.join(untrained)} far enough (the summary's trained-far-enough column "
-                          "says why not)")
+                why = [reasons[net] if len(untrained) == 1 else f"{net}: {reasons[net]}"
+                       for net in untrained if net in reasons]
+                settle = f"train {', '.join(untrained)} far enough" + (
+                    f": {'; '.join(why)}" if why else " (the summary's trained-far-enough column says why not)")
             else:
                 verdict = stats.verdict(expect, result["ci_low"], result["ci_high"], bound)
                 shows = stats.reading(result["ci_low"], result["ci_high"], bound)

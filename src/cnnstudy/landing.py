@@ -28,7 +28,8 @@ def rst_text(text: Any) -> str:
 def evidence_phrase(tests: pd.DataFrame, untrained: set[str]) -> str:
     """The deciding tests of a claim in a few words: each measured difference with its interval,
     then the variants this run did not train (``untrained``), named once, with the notes of those
-    tests: a note can say that training them here would not decide the claim."""
+    tests: a note can say that training them here would not decide the claim. A test whose nets
+    ran but are not trained far enough says what would make them (its "to settle")."""
     phrases, to_train, notes = [], [], []
     for r in tests[tests["role"] == "decides"].to_dict("records"):
         if not r["difference"]:
@@ -36,9 +37,11 @@ def evidence_phrase(tests: pd.DataFrame, untrained: set[str]) -> str:
             notes += [r["note"]] if r.get("note") and r["note"] not in notes else []
             continue
         exact = r["measure"] in EXACT  # audit counts: no interval
+        settle = r.get("to settle")
+        settle = settle if isinstance(settle, str) and settle else "not trained far enough"
         phrases.append(f"{r['test']}, {UNITS[r['measure']]}: {r['difference']}"
                        + ("" if exact else f" ({r['interval']})")
-                       + (", not trained far enough" if r["verdict"] == NOT_TESTED else ""))
+                       + (f", {settle}" if r["verdict"] == NOT_TESTED else ""))
     if to_train:
         phrases.append(f"to train: {', '.join(to_train)}")
     return "; ".join(phrases + notes)

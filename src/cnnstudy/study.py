@@ -86,6 +86,20 @@ def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]], variant
     return pd.DataFrame(rows).sort_values("accuracy_mean", ascending=False, ignore_index=True)
 
 
+def untrained_reasons(summary: pd.DataFrame, dataset: str) -> dict[str, str]:
+    """Why each variant that is not trained far enough is not, and which setting would change
+    that: a reader of a "not tested" verdict needs the fix, not only the fact."""
+    reasons = {}
+    for row in summary[~summary["converged"].astype(bool)].to_dict("records"):
+        why = str(row["trained"]).removeprefix("fits, ")
+        if row["budget_check"] == "cannot tell":
+            fix = f"hold out more validation digits (datasets.{dataset}.validation_fraction)"
+        else:
+            fix = f"give it more epochs (variants.{row['variant']}.training.epochs, {int(row['epochs'])} now)"
+        reasons[row["variant"]] = f"{why}, so {fix}"
+    return reasons
+
+
 def summary_for_report(summary: pd.DataFrame) -> pd.DataFrame:
     """The summary as a reader wants it: percentages, intervals in one cell, costs in millions."""
     return pd.DataFrame({
