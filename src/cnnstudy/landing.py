@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from cnnstudy.claims import EXACT, NOT_TESTED, UNITS, decided_sentence
-from cnnstudy.speed import WHERE_TO_TRAIN
+from cnnstudy.wording import WHERE_TO_TRAIN
 
 RST_SPECIAL = re.compile(r"([\\*`|_\[\]])")
 

@@ -94,13 +94,8 @@ def untrained_table(untrained: list[str], audits: dict[str, dict[str, Any]], tim
                                        "core_minutes"])
 
 
-WHERE_TO_TRAIN = ("config/laptop-study.yaml trains every variant on the 5,000 embedded digits overnight, where "
-                  "claims 1-5 stay open on 1,000 test digits (docs/performance.md); config/full.yaml on full MNIST, "
-                  "on a GPU or a cluster")
-
-
 def untrained_line(row: dict[str, Any]) -> str:
-    """What training an untrained variant costs, in one line (where to do it: WHERE_TO_TRAIN)."""
+    """What training an untrained variant costs, in one line (where to do it: cnnstudy.wording.WHERE_TO_TRAIN)."""
     minutes = row["core_minutes"]
     cost = ("" if math.isnan(minutes) else
             f"; training {row['seeds']} seeds and the budget check: up to about {minutes:,.0f} core-minutes here")
