@@ -5,11 +5,12 @@ from cnnstudy.claims import claims_table, evidence_table, scope_sentence
 from cnnstudy.decision import method_html
 from cnnstudy.files import write_text
 from cnnstudy.jobs import job
+from cnnstudy.landing import WHERE_TO_TRAIN
 from cnnstudy.readers import AUDIT_KEYS, read_json, read_predictions, read_table
 from cnnstudy.speed import untrained_line, untrained_table
 from cnnstudy.study import by_run, correct_by_run, significance_table, untrained_reasons
 from cnnstudy.tables import headline_html, write_table
-from cnnstudy.wording import WHERE_TO_TRAIN, method_text, table_words
+from cnnstudy.wording import method_text, table_words
 
 with job(snakemake.log[0], snakemake.params.code) as log:
     params, dataset = snakemake.params, snakemake.wildcards.dataset

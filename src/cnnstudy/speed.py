@@ -95,7 +95,7 @@ def untrained_table(untrained: list[str], audits: dict[str, dict[str, Any]], tim
 
 
 def untrained_line(row: dict[str, Any]) -> str:
-    """What training an untrained variant costs, in one line (where to do it: cnnstudy.wording.WHERE_TO_TRAIN)."""
+    """What training an untrained variant costs, in one line (where to do it: cnnstudy.landing.WHERE_TO_TRAIN)."""
     minutes = row["core_minutes"]
     cost = ("" if math.isnan(minutes) else
             f"; training {row['seeds']} seeds and the budget check: up to about {minutes:,.0f} core-minutes here")

@@ -8,11 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# Where a variant a run did not train can be trained (the landing page and the headline).
-WHERE_TO_TRAIN = ("config/laptop-study.yaml trains every variant on the 5,000 embedded digits overnight, where "
-                  "claims 1-5 stay open on 1,000 test digits (docs/performance.md); config/full.yaml on full MNIST, "
-                  "on a GPU or a cluster")
-
 # Title and note of every table the workflow renders, filled in with str.format.
 TABLES = {
     "layers": ("Layers of {name} ({family})",
