@@ -48,12 +48,12 @@ def synthetic(rng, gap_points, seeds=4, digits=5_000, accuracy=0.97, extra=()):
     return correct
 
 
-def judge(claims, correct, trained, pairs=None, train_ms=None):
+def judge(claims, correct, trained, pairs=None, train_ms=None, reasons=None):
     pairs = pairs or sorted({(t["variant"], t["reference"]) for c in claims.values() for t in c["tests"]
                              if t.get("measure", "accuracy") in ("accuracy", "gap")})
     significance = significance_table(pairs, correct, SETTINGS, trained)
     speeds = speeds_frame(train_ms or {})
-    evidence = evidence_table(claims, significance, runs_frame(correct), trained, AUDITS, speeds, SETTINGS)
+    evidence = evidence_table(claims, significance, runs_frame(correct), trained, AUDITS, speeds, SETTINGS, reasons)
     return evidence, claims_table(claims, evidence)
 
 
@@ -84,10 +84,7 @@ def test_a_model_not_trained_far_enough_leaves_the_claim_not_tested():
     evidence, claims = judge(ELASTIC, correct, {"a"})
     assert evidence.iloc[0]["verdict"] == "not tested" and "train b far enough" in evidence.iloc[0]["to settle"]
     assert claims.iloc[0]["verdict"] == "not tested"
-    speeds = speeds_frame({})
-    significance = significance_table([("a", "b")], correct, SETTINGS, {"a"})
-    told = evidence_table(ELASTIC, significance, runs_frame(correct), {"a"}, AUDITS, speeds, SETTINGS,
-                          {"b": "twice the epochs raised it +0.98 pts, so give it more epochs"})
+    told, _ = judge(ELASTIC, correct, {"a"}, reasons={"b": "twice the epochs raised it +0.98 pts, so give it more epochs"})
     assert told.iloc[0]["to settle"] == "train b far enough: twice the epochs raised it +0.98 pts, so give it more epochs"
 
 

@@ -40,8 +40,7 @@ def evidence_phrase(tests: pd.DataFrame, untrained: set[str]) -> str:
             notes += [r["note"]] if r.get("note") and r["note"] not in notes else []
             continue
         exact = r["measure"] in EXACT  # audit counts: no interval
-        settle = r.get("to settle")
-        settle = settle if isinstance(settle, str) and settle else "not trained far enough"
+        settle = r.get("to settle") or "not trained far enough"
         phrases.append(f"{r['test']}, {UNITS[r['measure']]}: {r['difference']}"
                        + ("" if exact else f" ({r['interval']})")
                        + (f", {settle}" if r["verdict"] == NOT_TESTED else ""))

@@ -42,6 +42,10 @@ def run_table(metrics: dict[Key, dict[str, Any]], speeds: dict[Key, dict[str, An
     return pd.DataFrame(rows)
 
 
+# How the summary's "trained" column opens for a variant whose every run fit its digits.
+FITS = "fits, "
+
+
 def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]], variants: dict[str, dict[str, Any]],
                   budget: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """Mean, std and 95% CI of accuracy and macro F1 per variant, beside cost, whether it was
@@ -71,7 +75,7 @@ def summary_table(runs: pd.DataFrame, audits: dict[str, dict[str, Any]], variant
             "budget_lift_pts": math.nan if check is None else 100 * check["lift"],
             "budget_check": "not checked" if check is None else check["verdict"],
             "converged": fit and (check is None or check["trained"]),
-            "trained": ("fits, " + ("no budget check" if check is None else check["why"])) if fit
+            "trained": (FITS + ("no budget check" if check is None else check["why"])) if fit
                        else f"{len(group) - int(group['fits'].sum())} of {len(group)} runs do not fit their digits",
             "epochs": int(group["epochs"].max()),
             "train_images": int(group["train_images"].max()),
@@ -91,7 +95,7 @@ def untrained_reasons(summary: pd.DataFrame, dataset: str) -> dict[str, str]:
     that: a reader of a "not tested" verdict needs the fix, not only the fact."""
     reasons = {}
     for row in summary[~summary["converged"].astype(bool)].to_dict("records"):
-        why = str(row["trained"]).removeprefix("fits, ")
+        why = str(row["trained"]).removeprefix(FITS)
         if row["budget_check"] == "cannot tell":
             fix = f"hold out more validation digits (datasets.{dataset}.validation_fraction)"
         else:
