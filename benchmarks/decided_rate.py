@@ -22,6 +22,7 @@ import numpy as np
 from cnnstudy import stats
 from cnnstudy.claims import family_size
 from cnnstudy.config import load_config
+from cnnstudy.datasets import split_sizes
 from cnnstudy.readers import read_predictions
 from cnnstudy.study import correct_by_run
 
@@ -64,7 +65,7 @@ def main() -> None:
     seeds = sorted(set(seeds_of(args.runs, test["variant"])) & set(seeds_of(args.runs, test["reference"])))
     if len(seeds) < 2:
         raise SystemExit(f"decided_rate: {args.runs}: fewer than 2 seeds of {test['variant']} and {test['reference']}")
-    digits = config["datasets"][args.runs.name]["test_size"]
+    digits = split_sizes(config["datasets"][args.runs.name])[2]
     correct = correct_by_run({(v, s): read_predictions(args.runs / v / f"seed{s}" / "predictions.csv", digits)
                               for v in (test["variant"], test["reference"]) for s in seeds})
     variant = np.stack([correct[(test["variant"], s)] for s in seeds]).astype(float)

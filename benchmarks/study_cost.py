@@ -40,6 +40,7 @@ from cnnstudy.config import (
     variant_seeds,
     variant_training,
 )
+from cnnstudy.datasets import split_sizes
 from cnnstudy.errors import CnnstudyError
 from cnnstudy.models import build_model
 from cnnstudy.runtime import keep_freed_memory, pick_device, pick_precision
@@ -50,19 +51,6 @@ ROOT = Path(__file__).resolve().parents[1]
 FORWARD_SHARE = 1 / 3  # a forward pass is about a third of a training step (forward + two backward)
 JOB_OVERHEAD_S = 4.0  # Python, torch and Snakemake start-up of one job
 MAX_STEPS = 4096  # of the timed fits: enough for a small net on a fast GPU to fill a second
-
-
-def split_sizes(spec: dict) -> tuple[int, int, int]:
-    """(train, validation, test) digits of a dataset, as prepare_data will make them."""
-    if spec["source"] == "mnist5k":
-        train, test = 5000 - spec["test_size"], spec["test_size"]
-    else:  # the published MNIST sizes; any other idx folder is assumed as large
-        train, test = 60_000, 10_000
-    validation = round(spec["validation_fraction"] * train)
-    cap = spec.get("cap") or {}
-    capped = [n if cap.get(name) is None else min(n, cap[name])
-              for name, n in (("train", train - validation), ("validation", validation), ("test", test))]
-    return capped[0], capped[1], capped[2]
 
 
 def cost_key(spec: dict) -> str:

@@ -332,7 +332,7 @@ def bundle_members():
 def bundle_manifest():
     """What the bundled results were made with, checked where the report is built: the split of
     each dataset and every trained variant's model, data and result-changing training settings."""
-    split_keys = ("source", "test_size", "validation_fraction", "split_seed", "cap")
+    split_keys = ("source", "test_split", "test_size", "validation_fraction", "split_seed", "cap")
     return {
         "datasets": {name: {k: config["datasets"][name].get(k) for k in split_keys} for name in DATASETS},
         "distortions": {name: config["distortions"][name] for name in DISTORTIONS},

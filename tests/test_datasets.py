@@ -64,8 +64,34 @@ def test_split_rejects_impossible_size():
         stratified_split(np.arange(10) % 2, 10, 0)
 
 
-def test_mnist5k_is_the_embedded_sample():
-    splits = prepare("mnist5k", {"source": "mnist5k", "test_size": 1000, "split_seed": 0, "cap": {"train": 200}})
+def test_mnist5k_trains_on_the_embedded_sample_and_tests_on_mnists_test_set():
+    splits = prepare("mnist5k", {"source": "mnist5k", "validation_fraction": 0.68, "split_seed": 0})
+    train, validation, test = (splits[name] for name in ("train", "validation", "test"))
+    assert len(train[1]) == 1600 and len(validation[1]) == 3400  # all 5,000 of the sample
+    assert train[2]["counts_per_class"] == {str(c): 160 for c in range(10)}
+    assert test[0].shape == (10_000, 28, 28) and test[0].dtype == np.uint8
+    # MNIST's published test set, class counts and all
+    assert list(test[2]["counts_per_class"].values()) == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert test[2]["files"] == {"t10k-images-idx3-ubyte.gz": datasets.MNIST_CONTENT_MD5["t10k-images-idx3-ubyte"],
+                                "t10k-labels-idx1-ubyte.gz": datasets.MNIST_CONTENT_MD5["t10k-labels-idx1-ubyte"]}
+    sample = {bytes(image) for name in ("train", "validation") for image in splits[name][0]}
+    assert len(sample) > 4990 and not sample & {bytes(image) for image in test[0]}  # no digit in both
+
+
+def test_shipped_test_set_refuses_a_changed_digit(tmp_path):
+    for path in datasets.SHIPPED_TEST.glob("t10k-*.gz"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    images = tmp_path / "t10k-images-idx3-ubyte.gz"
+    content = bytearray(gzip.decompress(images.read_bytes()))
+    content[16 + 28 * 14 + 14] ^= 0xFF  # one pixel of the first digit
+    images.write_bytes(gzip.compress(bytes(content)))
+    with pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: content MD5 \w+ is not the published 2646ac"):
+        datasets.load_shipped_test(tmp_path)
+
+
+def test_mnist5k_carved_keeps_its_test_split_inside_the_sample():
+    spec = {"source": "mnist5k", "test_split": "carved", "test_size": 1000, "split_seed": 0, "cap": {"train": 200}}
+    splits = prepare("mnist5k", spec)
     images, labels, provenance = splits["test"]
     assert images.shape == (1000, 28, 28) and images.dtype == np.uint8
     assert provenance["counts_per_class"] == {str(c): 100 for c in range(10)}
@@ -249,3 +275,16 @@ def test_load_split_rejects_other_files(tmp_path):
     with pytest.raises(DataError, match="x.npz: no array .images., .labels., .provenance. \\(holds a\\)"):
         load_split(tmp_path / "x.npz")
 
+
+
+def test_split_sizes_are_what_prepare_makes(tmp_path):
+    folder = write_idx_folder(tmp_path / "idx", train=200, test=50)
+    specs = [
+        {"source": "mnist5k", "validation_fraction": 0.68, "split_seed": 0},
+        {"source": "mnist5k", "test_split": "carved", "test_size": 1000, "validation_fraction": 0.6, "split_seed": 0},
+        {"source": "mnist5k", "cap": {"train": 200, "validation": 100, "test": 100}},
+    ]
+    for spec in specs:
+        splits = prepare("x", spec)
+        assert datasets.split_sizes(spec) == tuple(len(splits[name][1]) for name in ("train", "validation", "test"))
+    assert datasets.split_sizes({"source": "idx", "path": str(folder)}) == (54_000, 6_000, 10_000)  # MNIST's size

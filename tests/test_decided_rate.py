@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).parents[1]
-DIGITS = 1000  # the default's test split
+DIGITS = 1000  # a test split carved from the 5,000 (the overlay below)
+CARVED = "datasets:\n  mnist5k: {source: mnist5k, test_split: carved, test_size: 1000}\n"
 
 
 def load_decided_rate():
@@ -39,7 +40,10 @@ def test_the_rate_of_decided_subsets_follows_the_gap(tmp_path, monkeypatch, caps
     rng = np.random.default_rng(0)
     write_runs(runs, "ciresan-4conv", 0.90, 5, rng)
     write_runs(runs, "ciresan-4conv-elastic", 0.90 + gap, 5, rng)
-    monkeypatch.setattr(sys, "argv", ["decided_rate.py", "--runs", str(runs), "--claim", "elastic"])
+    overlay = tmp_path / "carved.yaml"
+    overlay.write_text(CARVED)
+    monkeypatch.setattr(sys, "argv", ["decided_rate.py", "--runs", str(runs), "--claim", "elastic",
+                                      "--configfile", str(overlay)])
     load_decided_rate().main()
     out = capsys.readouterr().out
     assert "5 seeds, 1,000 test digits" in out
