@@ -53,7 +53,7 @@ def findings_rst(dataset: str, claims: pd.DataFrame, evidence: pd.DataFrame, unt
     the evidence of each claim in a line, then what was not trained (``untrained``: each
     variant's line of what training it costs)."""
     lines = [f"**What this run found on {rst_text(dataset)}.** {rst_text(decided_sentence(claims))} "
-             "Intervals and margins: Comparison_ (0 headline).", "",
+             "Intervals and margins: the first item under Comparison_, 0 headline.", "",
              ".. list-table::", "   :header-rows: 1", "   :widths: 12 66 22", "",
              "   * - #", "     - the original report's conclusion", "     - verdict"]
     for r in claims.to_dict("records"):
